@@ -474,3 +474,48 @@ class RenderedConfig:
 def masker_for(vpn: VpnConnection) -> Masker:
     """A masker that hides both tunnels' pre-shared keys as `<psk:tunnelN>`."""
     return Masker({f"psk:{t.name}": t.psk.reveal() for t in vpn.tunnels})
+
+
+@dataclass(frozen=True)
+class IkeSa:
+    """One IKE (phase 1) security association as the device shows it."""
+
+    peer: str
+    local: str
+    state: str  # the device's own word: READY, ESTABLISHED, QM_IDLE, UP, ...
+    up: bool
+
+
+@dataclass(frozen=True)
+class IpsecSa:
+    """One IPsec (phase 2) SA or SA pair towards a peer, with its packet counters."""
+
+    peer: str
+    state: str
+    up: bool
+    packets_in: int | None = None
+    packets_out: int | None = None
+
+
+@dataclass(frozen=True)
+class BgpNeighbor:
+    """One BGP neighbour from a summary table."""
+
+    neighbor: str
+    remote_as: str  # as shown (asplain or asdot)
+    state: str  # "Established" or the device's state word (Idle, Active, Connect, Idle (Admin))
+    established: bool
+    prefixes_received: int | None = None
+
+
+@dataclass(frozen=True)
+class ParsedStatus:
+    """What a device's show output says, normalised across platforms.
+
+    A field is None when its command's output was not available (unknown, not down).
+    """
+
+    ike_sas: tuple[IkeSa, ...] | None = None
+    ipsec_sas: tuple[IpsecSa, ...] | None = None
+    bgp: tuple[BgpNeighbor, ...] | None = None
+    interfaces_up: tuple[str, ...] | None = None
