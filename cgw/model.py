@@ -14,7 +14,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal
 
 from cgw.errors import ValidationError
-from cgw.secrets import Masker, PreSharedKey
+from cgw.secrets import PROCESS_MASKER, Masker, PreSharedKey
 
 IpAddress = IPv4Address | IPv6Address
 
@@ -65,11 +65,7 @@ _AWS_ID_PATTERN = re.compile(r"(vpn|cgw|vgw|tgw)-[0-9a-f]{8,17}")
 def check_asn(value: object, what: str = "ASN") -> int:
     """An autonomous system number as an int in 1..4294967295 (asplain)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        else:
-            raise ValidationError(f"{what} must be a whole number, got {value!r}")
-    assert isinstance(value, int)
+        raise ValidationError(f"{what} must be a whole number, got {value!r}")
     if not 1 <= value <= 4294967295:
         raise ValidationError(f"{what} must be in 1..4294967295, got {value}")
     return value
@@ -135,6 +131,20 @@ def ipv4_network(value: object, what: str) -> IPv4Network:
         return IPv4Network(str(value).strip())
     except ValueError:
         raise ValidationError(f"{what} is not an IPv4 prefix: {value!r}") from None
+
+
+def require_address(value: object, what: str) -> IpAddress:
+    """An already-parsed IP address object (strings are parsed at the edges, not here)."""
+    if not isinstance(value, IPv4Address | IPv6Address):
+        raise ValidationError(f"{what} must be an IP address, got {value!r}")
+    return value
+
+
+def require_prefixes(values: object, what: str) -> tuple[IPv4Network, ...]:
+    """A tuple of already-parsed IPv4 prefixes."""
+    if not isinstance(values, tuple) or not all(isinstance(v, IPv4Network) for v in values):
+        raise ValidationError(f"{what} must be IPv4 prefixes, got {values!r}")
+    return values
 
 
 def _ordered_subset(
@@ -234,10 +244,10 @@ class Tunnel:
     def __post_init__(self) -> None:
         check_range(self.number, 1, 2, "tunnel number")
         what = f"tunnel {self.number}"
-        if not isinstance(self.aws_outside_ip, IPv4Address | IPv6Address):
-            raise ValidationError(f"{what}: AWS outside IP must be an address")
-        if not isinstance(self.cgw_outside_ip, IPv4Address | IPv6Address):
-            raise ValidationError(f"{what}: customer gateway outside IP must be an address")
+        require_address(self.aws_outside_ip, f"{what}: AWS outside IP")
+        require_address(self.cgw_outside_ip, f"{what}: customer gateway outside IP")
+        require_address(self.aws_inside_ip, f"{what}: AWS inside IP")
+        require_address(self.cgw_inside_ip, f"{what}: customer gateway inside IP")
         if not isinstance(self.psk, PreSharedKey):
             raise ValidationError(f"{what}: pre-shared key must be a PreSharedKey")
         check_inside_cidr(self.inside_cidr, what)
@@ -291,6 +301,7 @@ class CustomerGateway:
 
     def __post_init__(self) -> None:
         check_aws_id(self.id, "customer gateway id")
+        require_address(self.ip, "customer gateway IP")
         check_asn(self.asn, "customer gateway ASN")
 
 
@@ -354,8 +365,7 @@ class VpnConnection:
             check_asn(self.amazon_side_asn, "amazon-side ASN")
         if self.routing == "bgp" and any(t.bgp is None for t in self.tunnels):
             raise ValidationError(f"{self.id}: BGP routing but a tunnel has no BGP parameters")
-        for prefix in self.static_routes:
-            ipv4_network(prefix, f"{self.id} static route")
+        require_prefixes(self.static_routes, f"{self.id}: static routes")
 
     @property
     def short_id(self) -> str:
@@ -393,6 +403,8 @@ class VpnSelector:
             raise ValidationError("vpn selector needs exactly one of vpn_id, customer_gateway_ip")
         if self.vpn_id is not None:
             check_aws_id(self.vpn_id, "vpn_id")
+        if self.customer_gateway_ip is not None:
+            require_address(self.customer_gateway_ip, "customer_gateway_ip")
 
 
 @dataclass(frozen=True)
@@ -412,6 +424,10 @@ class LocalSettings:
 
     def __post_init__(self) -> None:
         check_interface(self.wan_interface, "wan_interface")
+        if self.local_outside_ip is not None:
+            require_address(self.local_outside_ip, "local_outside_ip")
+        require_prefixes(self.advertised_prefixes, "advertised_prefixes")
+        require_prefixes(self.static_routes, "static_routes")
         if len(self.tunnel_numbers) != 2 or self.tunnel_numbers[0] == self.tunnel_numbers[1]:
             raise ValidationError("tunnel_numbers must be two different numbers")
         for n in self.tunnel_numbers:
@@ -472,8 +488,13 @@ class RenderedConfig:
 
 
 def masker_for(vpn: VpnConnection) -> Masker:
-    """A masker that hides both tunnels' pre-shared keys as `<psk:tunnelN>`."""
-    return Masker({f"psk:{t.name}": t.psk.reveal() for t in vpn.tunnels})
+    """A masker that hides both tunnels' pre-shared keys as `<psk:tunnelN>`.
+
+    The labels are also given to the process-wide masker, so every later output names them.
+    """
+    masker = Masker({f"psk:{t.name}": t.psk.reveal() for t in vpn.tunnels})
+    PROCESS_MASKER.extend(masker)
+    return masker
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import jinja2
 
 from cgw.errors import RenderError
 from cgw.model import Device, RenderedConfig, VpnConnection
+from cgw.secrets import PROCESS_MASKER
 
 
 def templates_root() -> Path:
@@ -44,7 +45,8 @@ def render_template(template_dir: str, name: str, **context: Any) -> str:
         template = template_environment(template_dir).get_template(name)
         return template.render(**context)
     except jinja2.TemplateError as exc:
-        raise RenderError(f"{template_dir}/{name}: {exc}") from None
+        message = PROCESS_MASKER.mask(str(exc))
+        raise RenderError(f"{template_dir}/{name}: {message}") from None
 
 
 def render_config(device: Device, vpn: VpnConnection) -> RenderedConfig:

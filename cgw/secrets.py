@@ -23,6 +23,7 @@ class PreSharedKey:
                 "pre-shared key must be 8-64 characters of A-Z a-z 0-9 _ . and not start with 0"
             )
         self._value = value
+        PROCESS_MASKER.add("psk", value, keep_label=True)
 
     def reveal(self) -> str:
         """The clear-text key, for templates and files written 0600 only."""
@@ -41,6 +42,23 @@ class PreSharedKey:
         return hash(("psk", self._value))
 
 
+# Where AWS's wire formats carry a key, for text logged before cgw knows the value (botocore's
+# debug log of a DescribeVpnConnections body, a request's query string, a Secrets Manager reply).
+_SECRET_FIELDS = (
+    re.compile(r"(?i)(<(pre_?shared_?key|secretString)>)[^<]*(</\2>)"),
+    re.compile(r"(?i)(&lt;(pre_?shared_?key)&gt;).*?(&lt;/\2&gt;)"),
+    re.compile(r"""(?i)(["']?(preSharedKey|secretString)["']?\s*[:=]\s*["'])[^"']*(["'])"""),
+    re.compile(r"(?i)((PreSharedKey)=)[^&\s]*()"),
+)
+
+
+def mask_secret_fields(text: str) -> str:
+    """Blank the value of every PSK-bearing field of AWS's XML, JSON and query formats."""
+    for pattern in _SECRET_FIELDS:
+        text = pattern.sub(lambda m: f"{m.group(1)}<psk>{m.group(3)}", text)
+    return text
+
+
 class Masker:
     """Replaces known secret values in text with labels such as `<psk:tunnel1>`."""
 
@@ -49,10 +67,16 @@ class Masker:
         for label, value in (secrets or {}).items():
             self.add(label, value)
 
-    def add(self, label: str, value: str) -> None:
-        """Register a secret value under a label (shorter values than 4 chars are ignored)."""
-        if value and len(value) >= 4:
-            self._labels[value] = label
+    def add(self, label: str, value: str, *, keep_label: bool = False) -> None:
+        """Register a secret value under a label (values shorter than 4 chars are ignored).
+
+        With keep_label, a value already known keeps its existing, more specific label.
+        """
+        if not value or len(value) < 4:
+            return
+        if keep_label and value in self._labels:
+            return
+        self._labels[value] = label
 
     def extend(self, other: Masker) -> None:
         """Take over every secret another masker knows."""
@@ -67,7 +91,7 @@ class Masker:
         for value in sorted(self._labels, key=len, reverse=True):
             if value in text:
                 text = text.replace(value, f"<{self._labels[value]}>")
-        return text
+        return mask_secret_fields(text)
 
     def mask_all(self, texts: Iterable[str]) -> list[str]:
         return [self.mask(t) for t in texts]
@@ -87,3 +111,8 @@ class MaskingFilter(logging.Filter):
             record.msg = masked
             record.args = None
         return True
+
+
+# Every secret this process has seen (each PreSharedKey registers itself; sessions add passwords),
+# so output, logs and error messages can be masked without knowing where a secret came from.
+PROCESS_MASKER = Masker()

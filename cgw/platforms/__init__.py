@@ -24,6 +24,7 @@ class Platform(Protocol):
     name: str  # "cisco_xe"
     netmiko_device_type: str  # "cisco_xe"
     template_dir: str  # folder under device_templates/
+    default_wan_interface: str  # used by ad hoc `cgw render --vpn --platform` without a flag
 
     def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
         """The configuration this device needs for this VPN connection."""

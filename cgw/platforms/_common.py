@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
 from cgw.errors import RenderError
@@ -18,7 +18,7 @@ class TunnelView:
     object_name: str  # e.g. aws-vpn-0abc1234-t1: every object cgw creates for this tunnel
     local_outside_ip: IpAddress  # the address IKE uses on this device (private one behind NAT)
     local_asn: int | None
-    psk: str  # clear text: templates only; masked everywhere output leaves cgw
+    psk: str = field(repr=False)  # clear text for templates only; never in a repr
 
     @property
     def behind_nat(self) -> bool:

@@ -1,0 +1,55 @@
+"""`cgw inventory check`: validate the inventory and show what it holds."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from cgw.commands import Options, pass_options, printer
+
+
+@click.group("inventory")
+def command() -> None:
+    """Inspect the inventory."""
+
+
+@command.command("check")
+@click.option("--json", "as_json", is_flag=True, help="JSON for programs.")
+@pass_options
+def check(options: Options, as_json: bool) -> int:
+    """Validate every file of the inventory; list the devices. Exit 1 on the first error."""
+    from cgw.inventory import load_inventory
+
+    inventory = load_inventory(options.inventory)
+    out = printer()
+    rows = [
+        {
+            "name": d.name,
+            "platform": d.platform,
+            "host": d.host,
+            "port": d.port,
+            "vpn": d.vpn.vpn_id or str(d.vpn.customer_gateway_ip),
+            "groups": list(d.groups),
+            "wan_interface": d.local.wan_interface,
+            "tunnel_numbers": list(d.local.tunnel_numbers),
+        }
+        for d in inventory.devices.values()
+    ]
+    if as_json:
+        out.json({"inventory": str(inventory.path), "devices": rows})
+        return 0
+    table = Table(title=f"{inventory.path}: {len(rows)} devices, OK", title_justify="left")
+    for column in ("device", "platform", "host", "VPN", "groups", "WAN", "tunnels"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["name"]),
+            str(r["platform"]),
+            f"{r['host']}:{r['port']}",
+            str(r["vpn"]),
+            ",".join(r["groups"]),  # type: ignore[arg-type]
+            str(r["wan_interface"]),
+            "/".join(map(str, r["tunnel_numbers"])),  # type: ignore[call-overload]
+        )
+    out.table(table)
+    return 0

@@ -1,0 +1,186 @@
+"""AWS's algorithm names in Cisco IOS/IOS-XE words: the one table the Cisco templates use.
+
+How the lists AWS allows become Cisco objects (AWS, as the other end, accepts any combination
+of the algorithms a tunnel allows, so every object below negotiates; order is preference):
+
+- IKEv2 proposal: takes lists, so every allowed algorithm is rendered in AWS's order. IOS
+  refuses AEAD (GCM) and non-AEAD ciphers in one proposal, so a tunnel allowing both gets two
+  proposals (in the order AWS lists the first cipher of each kind); a GCM proposal names the
+  hashes as `prf` instead of `integrity`.
+- ISAKMP (IKEv1) policy: one cipher, hash and group each, and the policies are global. One
+  policy per tunnel with AWS's first choice of each (IOS has no GCM for IKEv1), numbered from
+  the tunnel interface number so two tunnels never collide.
+- Transform set: one cipher and one hash each, and an IPsec profile takes at most six sets.
+  The full product (up to 2 CBC x 4 hashes + 2 GCM = 10) does not fit, so a production engineer
+  renders one set per allowed cipher, in AWS's order, with AWS's first hash for CBC (GCM has
+  no separate hash): every cipher stays negotiable and there are at most four sets.
+- PFS: an IPsec profile takes one group, AWS's first phase-2 group IOS supports.
+
+DH groups 17, 18, 22 and 23 have no IOS keyword (22-24 are deprecated on IOS-XE): they are
+dropped, and a tunnel left with none of its groups is a RenderError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cgw.errors import RenderError
+from cgw.model import Proposal, Tunnel
+
+AEAD_CIPHERS = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
+
+IKEV2_ENCRYPTION: Mapping[str, str] = {
+    "AES128": "aes-cbc-128",
+    "AES256": "aes-cbc-256",
+    "AES128-GCM-16": "aes-gcm-128",
+    "AES256-GCM-16": "aes-gcm-256",
+}
+# The same words serve `integrity` (CBC proposals) and `prf` (GCM proposals).
+IKEV2_HASH: Mapping[str, str] = {
+    "SHA1": "sha1",
+    "SHA2-256": "sha256",
+    "SHA2-384": "sha384",
+    "SHA2-512": "sha512",
+}
+ISAKMP_ENCRYPTION: Mapping[str, str] = {"AES128": "aes", "AES256": "aes 256"}
+# SHA-1 is the ISAKMP default, which `show running-config` does not print.
+ISAKMP_HASH: Mapping[str, str | None] = {
+    "SHA1": None,
+    "SHA2-256": "sha256",
+    "SHA2-384": "sha384",
+    "SHA2-512": "sha512",
+}
+# `esp-aes` and `esp-gcm` without a size mean 128-bit; IOS prints them that way.
+ESP_ENCRYPTION: Mapping[str, str] = {
+    "AES128": "esp-aes",
+    "AES256": "esp-aes 256",
+    "AES128-GCM-16": "esp-gcm",
+    "AES256-GCM-16": "esp-gcm 256",
+}
+ESP_INTEGRITY: Mapping[str, str] = {
+    "SHA1": "esp-sha-hmac",
+    "SHA2-256": "esp-sha256-hmac",
+    "SHA2-384": "esp-sha384-hmac",
+    "SHA2-512": "esp-sha512-hmac",
+}
+DH_GROUPS: Mapping[int, str] = {g: str(g) for g in (2, 14, 15, 16, 19, 20, 21, 24)}
+REPLAY_WINDOW_SIZES = (64, 128, 256, 512, 1024)
+MAX_TRANSFORM_SETS = 6
+ISAKMP_POLICY_BASE = 200  # AWS's own samples number their policies from 200
+ISAKMP_POLICY_MAX = 10000
+
+
+@dataclass(frozen=True)
+class Ikev2Proposal:
+    """One `crypto ikev2 proposal`: ciphers of one kind, hashes (integrity or prf), groups."""
+
+    name: str
+    encryption: tuple[str, ...]
+    integrity: tuple[str, ...]
+    prf: tuple[str, ...]
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IsakmpPolicy:
+    """One numbered `crypto isakmp policy`."""
+
+    number: int
+    encryption: str
+    hash: str | None
+    group: str
+    lifetime_s: int
+
+
+@dataclass(frozen=True)
+class TransformSet:
+    """One `crypto ipsec transform-set`."""
+
+    name: str
+    transforms: str
+
+
+def _groups(proposal: Proposal, what: str) -> tuple[str, ...]:
+    groups = tuple(DH_GROUPS[g] for g in proposal.dh_groups if g in DH_GROUPS)
+    if not groups:
+        allowed = ", ".join(map(str, proposal.dh_groups))
+        raise RenderError(f"{what}: none of DH groups {allowed} is supported by Cisco IOS")
+    return groups
+
+
+def ikev2_proposals(tunnel: Tunnel, stem: str) -> tuple[Ikev2Proposal, ...]:
+    """The IKEv2 proposals for a tunnel's phase 1, named `<stem>-1`, `<stem>-2`."""
+    phase1 = tunnel.phase1
+    groups = _groups(phase1, f"{tunnel.name} phase 1")
+    hashes = tuple(IKEV2_HASH[h] for h in phase1.integrity)
+    kinds: list[bool] = []  # AEAD or not, in the order AWS lists the first cipher of each kind
+    for cipher in phase1.encryption:
+        if (cipher in AEAD_CIPHERS) not in kinds:
+            kinds.append(cipher in AEAD_CIPHERS)
+    return tuple(
+        Ikev2Proposal(
+            name=f"{stem}-{index}",
+            encryption=tuple(
+                IKEV2_ENCRYPTION[c] for c in phase1.encryption if (c in AEAD_CIPHERS) == aead
+            ),
+            integrity=() if aead else hashes,
+            prf=hashes if aead else (),
+            groups=groups,
+        )
+        for index, aead in enumerate(kinds, start=1)
+    )
+
+
+def isakmp_policy_number(interface_number: int) -> int:
+    """The ISAKMP policy priority for a tunnel interface: 200 + its number."""
+    number = ISAKMP_POLICY_BASE + interface_number
+    if number > ISAKMP_POLICY_MAX:
+        raise RenderError(
+            f"tunnel interface {interface_number} is too high for an ISAKMP policy number"
+            f" (at most {ISAKMP_POLICY_MAX - ISAKMP_POLICY_BASE})"
+        )
+    return number
+
+
+def isakmp_policy(tunnel: Tunnel, interface_number: int) -> IsakmpPolicy:
+    """The ISAKMP policy for an IKEv1 tunnel: AWS's first choice of cipher, hash and group."""
+    phase1 = tunnel.phase1
+    ciphers = [c for c in phase1.encryption if c in ISAKMP_ENCRYPTION]
+    if not ciphers:
+        raise RenderError(f"{tunnel.name}: IKEv1 on IOS needs AES128 or AES256 in phase 1")
+    return IsakmpPolicy(
+        number=isakmp_policy_number(interface_number),
+        encryption=ISAKMP_ENCRYPTION[ciphers[0]],
+        hash=ISAKMP_HASH[phase1.integrity[0]],
+        group=_groups(phase1, f"{tunnel.name} phase 1")[0],
+        lifetime_s=phase1.lifetime_s,
+    )
+
+
+def transform_sets(tunnel: Tunnel, stem: str) -> tuple[TransformSet, ...]:
+    """One transform set per allowed phase-2 cipher, in AWS's order, named `<stem>-<n>`."""
+    phase2 = tunnel.phase2
+    first_hash = ESP_INTEGRITY[phase2.integrity[0]]
+    sets = tuple(
+        TransformSet(
+            name=f"{stem}-{index}",
+            transforms=(
+                ESP_ENCRYPTION[cipher]
+                if cipher in AEAD_CIPHERS
+                else f"{ESP_ENCRYPTION[cipher]} {first_hash}"
+            ),
+        )
+        for index, cipher in enumerate(phase2.encryption, start=1)
+    )
+    return sets[:MAX_TRANSFORM_SETS]
+
+
+def pfs_group(tunnel: Tunnel) -> str:
+    """The `set pfs` group: AWS's first phase-2 group IOS supports."""
+    return _groups(tunnel.phase2, f"{tunnel.name} phase 2")[0]
+
+
+def replay_window_size(requested: int) -> int:
+    """The largest IOS replay window size not above the requested one."""
+    return max(size for size in REPLAY_WINDOW_SIZES if size <= max(requested, 64))

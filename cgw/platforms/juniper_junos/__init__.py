@@ -1,0 +1,131 @@
+"""Juniper SRX (Junos): route-based st0 tunnels to AWS, in `show configuration | display set` form.
+
+Every object cgw creates is named after the tunnel (`aws-vpn-0abc1234-t1`) or the VPN
+(`aws-vpn-0abc1234`: BGP group, export policy), so the diff can stay within what cgw owns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cgw.model import (
+    Device,
+    RenderedConfig,
+    RenderedFile,
+    VpnConnection,
+)
+from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
+from cgw.platforms.juniper_junos import algorithms
+from cgw.render import render_template
+
+# Which IKE version a tunnel runs when AWS allows several, best first.
+IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
+# AWS's guidance for the tunnel interface and dead peer detection.
+TUNNEL_MTU = 1436
+TCP_MSS = 1379
+DPD_THRESHOLD = 3
+NAT_KEEPALIVE_S = 10
+# Tunnel 2's static routes float behind tunnel 1's (qualified next hop, higher preference).
+STATIC_ROUTE_PREFERENCES = (None, 10)
+# AWS's startup action `start` means AWS initiates; the SRX then brings its side up at once too.
+ESTABLISH_IMMEDIATELY = frozenset({"start"})
+TEMPLATE_DIR = "juniper_junos"
+TEMPLATE = "running-config.j2"
+
+
+@dataclass(frozen=True)
+class JunosTunnel:
+    """One tunnel with every Junos object it needs, ready for the template."""
+
+    view: TunnelView
+    ike_version: str
+    gateway_version: str
+    ike_proposals: tuple[algorithms.JunosProposal, ...]
+    ipsec_proposals: tuple[algorithms.JunosProposal, ...]
+    pfs_group: str
+    st0_unit: int
+    establish_immediately: bool
+    static_preference: int | None
+
+    @property
+    def st0(self) -> str:
+        return f"st0.{self.st0_unit}"
+
+
+def junos_tunnel(view: TunnelView, index: int) -> JunosTunnel:
+    """Map one tunnel's AWS parameters onto Junos objects (see algorithms.py for the choices)."""
+    tunnel = view.tunnel
+    version = next(v for v in IKE_VERSION_PREFERENCE if v in tunnel.ike_versions)
+    return JunosTunnel(
+        view=view,
+        ike_version=version,
+        gateway_version=algorithms.IKE_VERSIONS[version],
+        ike_proposals=algorithms.ike_proposals(tunnel, version, view.object_name),
+        ipsec_proposals=algorithms.ipsec_proposals(tunnel, view.object_name),
+        pfs_group=algorithms.pfs_group(tunnel),
+        st0_unit=view.interface_number,
+        establish_immediately=tunnel.startup_action in ESTABLISH_IMMEDIATELY,
+        static_preference=STATIC_ROUTE_PREFERENCES[index],
+    )
+
+
+def logical_interface(name: str) -> str:
+    """A Junos logical interface name: `ge-0/0/0` means unit 0, as Junos displays it."""
+    return name if "." in name else f"{name}.0"
+
+
+def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
+    """Everything the Junos template needs, computed from the models."""
+    tunnels = tuple(junos_tunnel(v, i) for i, v in enumerate(tunnel_views(device, vpn)))
+    static_routes = vpc_routes(device, vpn) if vpn.routing == "static" else ()
+    prefix = object_prefix(vpn)
+    return {
+        "device": device,
+        "vpn": vpn,
+        "tunnels": tunnels,
+        "wan_interface": logical_interface(device.local.wan_interface),
+        "trust_zone": device.local.trust_zone,
+        "untrust_zone": device.local.untrust_zone,
+        "bgp_group": prefix,
+        "export_policy": f"{prefix}-export",
+        "advertised_prefixes": device.local.advertised_prefixes,
+        "static_routes": static_routes,
+        "tunnel_mtu": TUNNEL_MTU,
+        "tcp_mss": TCP_MSS,
+        "dpd_threshold": DPD_THRESHOLD,
+        "nat_keepalive_s": NAT_KEEPALIVE_S,
+    }
+
+
+class JunosPlatform:
+    """Juniper SRX: IKE/IPsec, st0 units, zones, BGP or static routes, as `set` commands."""
+
+    def __init__(
+        self,
+        name: str,
+        netmiko_device_type: str,
+        default_wan_interface: str,
+        template_dir: str = TEMPLATE_DIR,
+    ):
+        self.name = name
+        self.netmiko_device_type = netmiko_device_type
+        self.default_wan_interface = default_wan_interface
+        self.template_dir = template_dir
+
+    def __repr__(self) -> str:
+        return f"JunosPlatform({self.name!r})"
+
+    def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
+        """The `set` commands this device needs for both tunnels of `vpn`."""
+        text = render_template(self.template_dir, TEMPLATE, **render_context(device, vpn))
+        return RenderedConfig(
+            device=device.name,
+            platform=self.name,
+            vpn_id=vpn.id,
+            files=(RenderedFile(path="running-config", content=text, mode=0o600),),
+        )
+
+
+PLATFORM = JunosPlatform(
+    name="juniper_junos", netmiko_device_type="juniper_junos", default_wan_interface="ge-0/0/0.0"
+)

@@ -1,0 +1,105 @@
+"""AWS's algorithm names in Junos words: the one table the SRX templates use.
+
+A Junos IKE or IPsec proposal holds exactly one cipher, one hash and (IKE) one DH group, and a
+policy references at most four proposals. The full product of what AWS allows (4 ciphers x
+4 hashes x 8 groups = 128 IKE proposals by default) is absurd, so cgw renders one proposal per
+allowed cipher, in AWS's order, each with AWS's first hash and first group Junos supports. AWS,
+as the other end, accepts any combination of a tunnel's allowed algorithms, so every proposal
+negotiates, every allowed cipher stays usable, and there are never more than four.
+
+Junos has IKE GCM only with IKEv2, and a GCM proposal (IKE or ESP) takes no separate hash.
+DH groups 17, 18, 22 and 23 have no Junos keyword: they are dropped, and a tunnel left with
+none of its groups is a RenderError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cgw.errors import RenderError
+from cgw.model import Proposal, Tunnel
+
+AEAD_CIPHERS = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
+
+ENCRYPTION: Mapping[str, str] = {
+    "AES128": "aes-128-cbc",
+    "AES256": "aes-256-cbc",
+    "AES128-GCM-16": "aes-128-gcm",
+    "AES256-GCM-16": "aes-256-gcm",
+}
+IKE_AUTHENTICATION: Mapping[str, str] = {
+    "SHA1": "sha1",
+    "SHA2-256": "sha-256",
+    "SHA2-384": "sha-384",
+    "SHA2-512": "sha-512",
+}
+IPSEC_AUTHENTICATION: Mapping[str, str] = {
+    "SHA1": "hmac-sha1-96",
+    "SHA2-256": "hmac-sha-256-128",
+    "SHA2-384": "hmac-sha-384",
+    "SHA2-512": "hmac-sha-512",
+}
+DH_GROUPS: Mapping[int, str] = {g: f"group{g}" for g in (2, 14, 15, 16, 19, 20, 21, 24)}
+IKE_VERSIONS: Mapping[str, str] = {"ikev1": "v1-only", "ikev2": "v2-only"}
+MAX_PROPOSALS = 4
+
+
+@dataclass(frozen=True)
+class JunosProposal:
+    """One `security ike proposal` or `security ipsec proposal`."""
+
+    name: str
+    encryption: str
+    authentication: str | None  # None for GCM
+    dh_group: str | None  # IKE proposals only
+    lifetime_s: int
+
+
+def _first_group(proposal: Proposal, what: str) -> str:
+    for group in proposal.dh_groups:
+        if group in DH_GROUPS:
+            return DH_GROUPS[group]
+    allowed = ", ".join(map(str, proposal.dh_groups))
+    raise RenderError(f"{what}: none of DH groups {allowed} is supported by Junos")
+
+
+def ike_proposals(tunnel: Tunnel, ike_version: str, stem: str) -> tuple[JunosProposal, ...]:
+    """IKE proposals `<stem>-1..` for a tunnel's phase 1: one per allowed cipher."""
+    phase1 = tunnel.phase1
+    ciphers = [c for c in phase1.encryption if ike_version == "ikev2" or c not in AEAD_CIPHERS]
+    if not ciphers:
+        raise RenderError(f"{tunnel.name}: IKEv1 on Junos needs AES128 or AES256 in phase 1")
+    group = _first_group(phase1, f"{tunnel.name} phase 1")
+    first_hash = IKE_AUTHENTICATION[phase1.integrity[0]]
+    return tuple(
+        JunosProposal(
+            name=f"{stem}-{index}",
+            encryption=ENCRYPTION[cipher],
+            authentication=None if cipher in AEAD_CIPHERS else first_hash,
+            dh_group=group,
+            lifetime_s=phase1.lifetime_s,
+        )
+        for index, cipher in enumerate(ciphers[:MAX_PROPOSALS], start=1)
+    )
+
+
+def ipsec_proposals(tunnel: Tunnel, stem: str) -> tuple[JunosProposal, ...]:
+    """IPsec proposals `<stem>-1..` for a tunnel's phase 2: one per allowed cipher."""
+    phase2 = tunnel.phase2
+    first_hash = IPSEC_AUTHENTICATION[phase2.integrity[0]]
+    return tuple(
+        JunosProposal(
+            name=f"{stem}-{index}",
+            encryption=ENCRYPTION[cipher],
+            authentication=None if cipher in AEAD_CIPHERS else first_hash,
+            dh_group=None,
+            lifetime_s=phase2.lifetime_s,
+        )
+        for index, cipher in enumerate(phase2.encryption[:MAX_PROPOSALS], start=1)
+    )
+
+
+def pfs_group(tunnel: Tunnel) -> str:
+    """The `perfect-forward-secrecy keys` group: AWS's first phase-2 group Junos supports."""
+    return _first_group(tunnel.phase2, f"{tunnel.name} phase 2")

@@ -1,0 +1,166 @@
+"""strongSwan on Linux: swanctl.conf for IKE/IPsec, a script for tunnel interfaces, FRR for BGP.
+
+Route-based like AWS's own samples: each tunnel negotiates 0.0.0.0/0 selectors and is bound to
+its own tunnel interface (an XFRM interface by default, a VTI with marks, or libipsec's userspace
+`ipsec0`); routes into the tunnels come from the interface script (static) or FRR (BGP).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+from cgw.errors import RenderError
+from cgw.model import Device, RenderedConfig, RenderedFile, VpnConnection
+from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
+from cgw.platforms.strongswan import algorithms
+from cgw.render import render_template
+
+# AWS's recommended tunnel MTU and TCP MSS for route-based customer gateways.
+TUNNEL_MTU: Final = 1436
+TCP_MSS: Final = 1379
+# A static route's metric is this times the tunnel number: tunnel 1 is preferred, 2 is standby.
+STATIC_ROUTE_METRIC_STEP: Final = 100
+
+
+@dataclass(frozen=True)
+class Dataplane:
+    """How ESP traffic meets the routing table: one kind of Linux tunnel interface."""
+
+    name: str
+    interface_pattern: str  # formatted with the tunnel's interface number
+    binds_if_id: bool  # XFRM interface: SAs and policies carry if_id_in/if_id_out
+    binds_mark: bool  # VTI: SAs and policies carry mark_in/mark_out = the VTI key
+    forces_encap: bool  # libipsec can only do ESP in UDP
+
+    def interface(self, number: int) -> str:
+        return self.interface_pattern.format(number=number)
+
+
+DATAPLANES: Final = MappingProxyType(
+    {
+        "xfrm": Dataplane("xfrm", "xfrm{number}", True, False, False),
+        "vti": Dataplane("vti", "vti{number}", False, True, False),
+        # kernel-libipsec creates one TUN device `ipsec0` per charon and shares it between SAs.
+        "libipsec": Dataplane("libipsec", "ipsec0", False, False, True),
+    }
+)
+
+
+@dataclass(frozen=True)
+class SwanTunnel:
+    """One AWS tunnel in swanctl.conf's terms: every value the templates print."""
+
+    view: TunnelView = field(repr=False)  # holds the clear-text PSK: keep it out of reprs
+    interface: str
+    version: int
+    proposals: str
+    esp_proposals: str
+    ike_rekey_s: int
+    ike_over_s: int
+    rand_s: int
+    child_life_s: int
+    child_rekey_s: int
+    dpd_timeout_s: int | None
+    dpd_action: str
+    start_action: str
+    close_action: str
+    encap: bool
+    if_id: int | None
+    mark: int | None
+    route_metric: int
+
+    @property
+    def name(self) -> str:
+        return self.view.object_name
+
+
+def ike_version(ike_versions: tuple[str, ...]) -> int:
+    """swanctl's `version`: 2 whenever AWS allows IKEv2, else 1.
+
+    Not `0` (any) when AWS allows both: charon would initiate IKEv2 anyway, and IKEv1 needs one
+    proposal per algorithm combination (hundreds with AWS's default lists) where IKEv2 needs one.
+    """
+    return 2 if "ikev2" in ike_versions else 1
+
+
+def swan_tunnel(view: TunnelView, dataplane: Dataplane) -> SwanTunnel:
+    """Combine one tunnel's AWS parameters with the device's dataplane choice."""
+    tunnel = view.tunnel
+    number = view.interface_number
+    if (dataplane.binds_if_id or dataplane.binds_mark) and number == 0:
+        raise RenderError(
+            f"{view.object_name}: tunnel number 0 can't be an XFRM if_id or VTI key; "
+            "use local.tunnel_numbers from 1"
+        )
+    version = ike_version(tunnel.ike_versions)
+    margin = tunnel.rekey_margin_s
+    return SwanTunnel(
+        view=view,
+        interface=dataplane.interface(number),
+        version=version,
+        proposals=algorithms.ike_proposals(tunnel.phase1, version),
+        esp_proposals=algorithms.esp_proposals(tunnel.phase2, version),
+        # AWS's lifetime is the hard limit; rekey starts a margin earlier, minus up to
+        # fuzz% of the margin, as AWS itself schedules its rekeys.
+        ike_rekey_s=tunnel.phase1.lifetime_s - margin,
+        ike_over_s=margin,
+        rand_s=margin * tunnel.rekey_fuzz_pct // 100,
+        child_life_s=tunnel.phase2.lifetime_s,
+        child_rekey_s=tunnel.phase2.lifetime_s - margin,
+        # IKEv2 detects a dead peer by retransmits; dpd_timeout only exists for IKEv1.
+        dpd_timeout_s=tunnel.dpd.timeout_s if version == 1 else None,
+        dpd_action=algorithms.DPD_ACTIONS[tunnel.dpd.action],
+        start_action=algorithms.START_ACTIONS[tunnel.startup_action],
+        close_action=algorithms.CLOSE_ACTIONS[tunnel.startup_action],
+        encap=view.behind_nat or dataplane.forces_encap,
+        if_id=number if dataplane.binds_if_id else None,
+        mark=number if dataplane.binds_mark else None,
+        route_metric=STATIC_ROUTE_METRIC_STEP * tunnel.number,
+    )
+
+
+class StrongswanPlatform:
+    """strongSwan (swanctl/vici) on a Linux host reached over SSH."""
+
+    name = "strongswan"
+    netmiko_device_type = "linux"
+    template_dir = "strongswan"
+    default_wan_interface = "eth0"
+
+    def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
+        """swanctl.conf, charon settings, the interface script and (BGP over FRR) an FRR file."""
+        dataplane = DATAPLANES[device.local.strongswan_dataplane]
+        tunnels = tuple(swan_tunnel(view, dataplane) for view in tunnel_views(device, vpn))
+        prefix = object_prefix(vpn)
+        context = {
+            "vpn": vpn,
+            "device": device,
+            "prefix": prefix,
+            "tunnels": tunnels,
+            "dataplane": dataplane,
+            # With BGP, FRR learns the VPC prefixes; static routes would override it.
+            "vpc_routes": vpc_routes(device, vpn) if vpn.routing == "static" else (),
+            "tunnel_mtu": TUNNEL_MTU,
+            "tcp_mss": TCP_MSS,
+        }
+        files = [
+            self._file(f"/etc/swanctl/conf.d/{prefix}.conf", "swanctl.conf.j2", context),
+            self._file(f"/etc/strongswan.d/{prefix}.conf", "strongswan.conf.j2", context),
+            # Secrets-free, but a root-only script all the same.
+            self._file(f"/etc/cgw/{prefix}-interfaces.sh", "interfaces.sh.j2", context, 0o700),
+        ]
+        if vpn.routing == "bgp" and device.local.strongswan_bgp == "frr":
+            files.append(self._file(f"/etc/frr/cgw-{prefix}.conf", "frr.conf.j2", context))
+        return RenderedConfig(
+            device=device.name, platform=self.name, vpn_id=vpn.id, files=tuple(files)
+        )
+
+    def _file(
+        self, path: str, template: str, context: dict[str, object], mode: int = 0o600
+    ) -> RenderedFile:
+        return RenderedFile(path, render_template(self.template_dir, template, **context), mode)
+
+
+PLATFORM: Final = StrongswanPlatform()

@@ -1,0 +1,91 @@
+"""The steps the commands chain together: find each device's VPN, render its config, save it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cgw.aws import AwsContext, fetch_vpn_connections
+from cgw.errors import AwsError, CgwError
+from cgw.model import Device, RenderedConfig, VpnConnection, masker_for
+from cgw.render import render_config
+
+
+@dataclass(frozen=True)
+class DeviceJob:
+    """A device together with the VPN connection it terminates."""
+
+    device: Device
+    vpn: VpnConnection
+
+
+def vpns_for_devices(ctx: AwsContext, devices: Sequence[Device]) -> list[DeviceJob]:
+    """Resolve every device's VPN selector with as few AWS calls as possible (one per kind)."""
+    ids = [d.vpn.vpn_id for d in devices if d.vpn.vpn_id]
+    ips = [d.vpn.customer_gateway_ip for d in devices if d.vpn.customer_gateway_ip]
+    found: list[VpnConnection] = []
+    if ids:
+        found += fetch_vpn_connections(ctx, vpn_ids=ids)
+    if ips:
+        found += fetch_vpn_connections(ctx, customer_gateway_ips=ips)
+    by_id = {v.id: v for v in found}
+    jobs = []
+    for device in devices:
+        if device.vpn.vpn_id:
+            vpn = by_id.get(device.vpn.vpn_id)
+        else:
+            matches = [
+                v for v in by_id.values() if v.customer_gateway.ip == device.vpn.customer_gateway_ip
+            ]
+            if len(matches) > 1:
+                ids_text = ", ".join(sorted(v.id for v in matches))
+                raise AwsError(
+                    f"{device.name}: several VPN connections use customer gateway "
+                    f"{device.vpn.customer_gateway_ip} ({ids_text}); select one with vpn.vpn_id"
+                )
+            vpn = matches[0] if matches else None
+        if vpn is None:
+            selector = device.vpn.vpn_id or device.vpn.customer_gateway_ip
+            raise AwsError(f"{device.name}: no VPN connection found for {selector}")
+        masker_for(vpn)
+        jobs.append(DeviceJob(device=device, vpn=vpn))
+    return jobs
+
+
+def render_jobs(jobs: Sequence[DeviceJob]) -> list[RenderedConfig]:
+    """The intended configuration of every device, in order."""
+    return [render_config(job.device, job.vpn) for job in jobs]
+
+
+def write_private_file(path: Path, content: str, mode: int = 0o600) -> None:
+    """Write a file that may hold a secret: created with `mode` (0600) from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise CgwError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def save_rendered(rendered: RenderedConfig, directory: Path) -> list[Path]:
+    """Save a device's rendered files under `directory`, each mode 0600.
+
+    A CLI device's config goes to `<dir>/<device>.cfg`; a host's files keep their paths below
+    `<dir>/<device>/`.
+    """
+    written = []
+    for file in rendered.files:
+        if file.path == "running-config":
+            target = directory / f"{rendered.device}.cfg"
+        else:
+            target = directory / rendered.device / file.path.lstrip("/")
+        write_private_file(target, file.content, 0o600)
+        written.append(target)
+    return written
