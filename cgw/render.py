@@ -35,15 +35,20 @@ def template_environment(template_dir: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        auto_reload=False,  # templates don't change under a running cgw; skip a stat per render
     )
     return env
+
+
+@cache
+def _template(template_dir: str, name: str) -> jinja2.Template:
+    return template_environment(template_dir).get_template(name)
 
 
 def render_template(template_dir: str, name: str, **context: Any) -> str:
     """Render one template; Jinja2 failures become a RenderError naming the template."""
     try:
-        template = template_environment(template_dir).get_template(name)
-        return template.render(**context)
+        return _template(template_dir, name).render(**context)
     except jinja2.TemplateError as exc:
         message = PROCESS_MASKER.mask(str(exc))
         raise RenderError(f"{template_dir}/{name}: {message}") from None

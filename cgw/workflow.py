@@ -6,11 +6,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cgw.aws import AwsContext, fetch_vpn_connections
 from cgw.errors import AwsError, CgwError
 from cgw.model import Device, RenderedConfig, VpnConnection, masker_for
 from cgw.render import render_config
+
+if TYPE_CHECKING:
+    from cgw.verify import DeviceStatus
 
 
 @dataclass(frozen=True)
@@ -89,3 +93,28 @@ def save_rendered(rendered: RenderedConfig, directory: Path) -> list[Path]:
         write_private_file(target, file.content, 0o600)
         written.append(target)
     return written
+
+
+def verify_device(
+    job: DeviceJob, *, known_hosts: Path, accept_new_host_key: bool = False
+) -> DeviceStatus:
+    """Run the platform's show commands over SSH and judge both tunnels of the device's VPN."""
+    from cgw.platforms import get_platform
+    from cgw.session import open_session
+    from cgw.verify import device_status
+
+    platform = get_platform(job.device.platform)
+    with open_session(
+        job.device,
+        platform.netmiko_device_type,
+        known_hosts=known_hosts,
+        accept_new_host_key=accept_new_host_key,
+    ) as session:
+        outputs = {command: session.send_command(command) for command in platform.verify_commands}
+    return device_status(
+        platform,
+        outputs,
+        job.vpn,
+        device_name=job.device.name,
+        interface_names=platform.tunnel_interface_names(job.device),
+    )

@@ -90,19 +90,32 @@ def test_fetch_json_shape(lab_aws: LabAws) -> None:
     assert data["routing"] == "bgp"
     t1, t2 = data["tunnels"]
     assert set(t1) >= {
-        "aws_outside_ip", "cgw_outside_ip", "inside_cidr", "aws_inside_ip", "cgw_inside_ip",
-        "psk", "ike_versions", "phase1", "phase2", "dpd", "startup_action", "bgp",
+        "aws_outside_ip",
+        "cgw_outside_ip",
+        "inside_cidr",
+        "aws_inside_ip",
+        "cgw_inside_ip",
+        "psk",
+        "ike_versions",
+        "phase1",
+        "phase2",
+        "dpd",
+        "startup_action",
+        "bgp",
     }
     assert t1["psk"] == "<psk:tunnel1>" and t2["psk"] == "<psk:tunnel2>"
     assert t1["inside_cidr"] == "169.254.101.0/30" and t2["inside_cidr"] == "169.254.101.4/30"
     assert t1["phase1"] == {
-        "encryption": ["AES256-GCM-16"], "integrity": ["SHA2-256"], "dh_groups": [20],
+        "encryption": ["AES256-GCM-16"],
+        "integrity": ["SHA2-256"],
+        "dh_groups": [20],
         "lifetime_s": 28800,
     }
     assert t2["dpd"]["action"] == "restart" and t2["startup_action"] == "start"
     assert t1["bgp"] == {"aws_asn": 64512, "cgw_asn": 65011, "hold_time_s": 30}
-    several = json.loads(run_cgw("fetch", "--cgw-ip", "203.0.113.11", "--cgw-ip", "203.0.113.12",
-                                 "--json").stdout)
+    several = json.loads(
+        run_cgw("fetch", "--cgw-ip", "203.0.113.11", "--cgw-ip", "203.0.113.12", "--json").stdout
+    )
     assert isinstance(several, list) and len(several) == 2
 
 
@@ -147,7 +160,10 @@ def test_malformed_inventory_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "hosts.yaml").write_text("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n")
     result = subprocess.run(
         [sys.executable, "-m", "cgw", "-i", str(tmp_path), "inventory", "check"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("cgw: error: ")
@@ -157,11 +173,86 @@ def test_malformed_inventory_is_one_line(tmp_path: Path) -> None:
 
 def test_unreachable_endpoint_is_one_line() -> None:
     result = run_cgw(
-        "fetch", "vpn-0123456789abcdef0",
-        env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "testing",
-             "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-             "AWS_MAX_ATTEMPTS": "1"},
+        "fetch",
+        "vpn-0123456789abcdef0",
+        env={
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_MAX_ATTEMPTS": "1",
+        },
     )
     assert result.returncode == 1
     assert result.stderr.startswith("cgw: error: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+DATA = REPO / "tests" / "data"
+
+
+def offline_dir(tmp_path: Path, platform: str, captures: dict[str, str]) -> Path:
+    """A --from-dir folder: one real capture per command, under the command's file name."""
+    from cgw.parsing import command_filename
+
+    folder = tmp_path / platform
+    folder.mkdir()
+    for command, capture in captures.items():
+        source = DATA / platform / command_filename(command).removesuffix(".txt") / capture
+        (folder / command_filename(command)).write_text(source.read_text())
+    return folder
+
+
+def test_verify_offline_json_from_real_captures(tmp_path: Path) -> None:
+    folder = offline_dir(
+        tmp_path,
+        "cisco_ios",
+        {
+            "show crypto ikev2 sa": "azure_csr1000v_natt_two_peers.raw",
+            "show ip bgp summary": "ntc_idle_admin_8digit_counters.raw",
+        },
+    )
+    result = run_cgw("verify", "--platform", "cisco_xe", "--from-dir", str(folder), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(s["peer"], s["state"], s["up"]) for s in data["ike_sas"]] == [
+        ("52.175.253.112", "READY", True),
+        ("52.175.250.191", "READY", True),
+    ]
+    assert data["ipsec_sas"] is None  # no capture: unknown, not an error
+    assert any(n["state"] == "Idle (Admin)" and not n["established"] for n in data["bgp"])
+    human = run_cgw("verify", "--platform", "cisco_xe", "--from-dir", str(folder))
+    assert human.returncode == 0 and "52.175.253.112" in human.stdout
+    assert "ipsec_sas: unknown" in human.stdout
+
+
+def test_verify_offline_with_a_vpn_judges_tunnels(lab_aws: LabAws, tmp_path: Path) -> None:
+    folder = offline_dir(
+        tmp_path,
+        "cisco_ios",
+        {
+            "show crypto ikev2 sa": "azure_csr1000v_natt_two_peers.raw",
+        },
+    )
+    result = run_cgw(
+        "verify",
+        "--platform",
+        "cisco_xe",
+        "--from-dir",
+        str(folder),
+        "--json",
+        "--vpn",
+        lab_aws.vpn_ids["branch-01"],
+    )
+    data = json.loads(result.stdout)
+    # The captures are another network's: none of branch-01's peers has an SA there.
+    assert result.returncode == 2, result.stderr
+    assert data["overall"] == "DOWN"
+    assert [t["up"] for t in data["tunnels"]] == [False, False]
+
+
+def test_verify_offline_usage_errors(tmp_path: Path) -> None:
+    result = run_cgw("verify", "--platform", "cisco_xe")
+    assert result.returncode == 1 and "needs both --platform and --from-dir" in result.stderr
+    missing = run_cgw("verify", "--platform", "cisco_xe", "--from-dir", str(tmp_path / "nope"))
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr

@@ -14,7 +14,6 @@ from render_cases import branch_01, branch_04, golden_cases
 
 from cgw.errors import ValidationError
 from cgw.model import BgpPeering, CustomerGateway, Gateway, LocalSettings, VpnSelector
-from cgw.platforms import get_platform
 from cgw.secrets import PreSharedKey
 
 INJECTIONS = (
@@ -153,7 +152,9 @@ def test_tunnel_outside_addresses(field: str, value: str) -> None:
     "value", (*ADDRESS_INJECTIONS, "169.254.101.1\n!", ip_address("169.254.101.9"))
 )
 def test_tunnel_inside_addresses(field: str, value: object) -> None:
-    with pytest.raises(ValidationError, match="inside IP must be an IP address|inside addresses must be the two hosts"):
+    with pytest.raises(
+        ValidationError, match=r"inside IP must be an IP address|inside addresses must be the two"
+    ):
         replace(branch_01().tunnels[0], **{field: value})  # type: ignore[arg-type]
 
 

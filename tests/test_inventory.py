@@ -79,40 +79,65 @@ def test_select_by_name_group_and_all(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("hosts", "expected"),
     [
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n",
-         r"hosts.yaml: device r1: local: required key is missing"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: Gi1, wan_intreface: Gi2}\n",
-         r"device r1: local.wan_intreface: unknown key"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: 'Gi1\\n!shutdown'}\n",
-         r"device r1: wan_interface must be an interface name"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: Gi1}\n  password: hunter22\n",
-         r"device r1: password: plaintext secrets are not allowed"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: Gi1}\n  credentials: {password: hunter22}\n",
-         r"device r1: credentials.password: plaintext secrets are not allowed"),
-        ("r1:\n  host: 1.1.1.1\n  platform: nokia_sros\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: Gi1}\n",
-         r"device r1: platform: unknown platform 'nokia_sros'"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: Gi1, local_asn: 4294967296}\n",
-         r"device r1: local_asn must be in 1..4294967295"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: 'vpn-0abc; reload'}\n"
-         "  local: {wan_interface: Gi1}\n",
-         r"device r1: vpn_id is not an AWS id"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: Gi1, advertised_prefixes: [10.1.0.1/16]}\n",
-         r"device r1: local.advertised_prefixes is not an IPv4 prefix"),
-        ("r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  groups: [nope]\n"
-         "  vpn: {vpn_id: vpn-0abc1234}\n  local: {wan_interface: Gi1}\n",
-         r"device r1: groups: no group 'nope'"),
-        ("r1:\n  host: 1.1.1.1\nr1:\n  host: 1.1.1.2\n", r"hosts.yaml: line 3: invalid YAML: duplicate key 'r1'"),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n",
+            r"hosts.yaml: device r1: local: required key is missing",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: Gi1, wan_intreface: Gi2}\n",
+            r"device r1: local.wan_intreface: unknown key",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: 'Gi1\\n!shutdown'}\n",
+            r"device r1: wan_interface must be an interface name",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: Gi1}\n  password: hunter22\n",
+            r"device r1: password: plaintext secrets are not allowed",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: Gi1}\n  credentials: {password: hunter22}\n",
+            r"device r1: credentials.password: plaintext secrets are not allowed",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: nokia_sros\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: Gi1}\n",
+            r"device r1: platform: unknown platform 'nokia_sros'",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: Gi1, local_asn: 4294967296}\n",
+            r"device r1: local_asn must be in 1..4294967295",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: 'vpn-0abc; reload'}\n"
+            "  local: {wan_interface: Gi1}\n",
+            r"device r1: vpn_id is not an AWS id",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: Gi1, advertised_prefixes: [10.1.0.1/16]}\n",
+            r"device r1: local.advertised_prefixes is not an IPv4 prefix",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\n  platform: cisco_xe\n  groups: [nope]\n"
+            "  vpn: {vpn_id: vpn-0abc1234}\n  local: {wan_interface: Gi1}\n",
+            r"device r1: groups: no group 'nope'",
+        ),
+        (
+            "r1:\n  host: 1.1.1.1\nr1:\n  host: 1.1.1.2\n",
+            r"hosts.yaml: line 3: invalid YAML: duplicate key 'r1'",
+        ),
         ("r1: [1, 2]\n", r"hosts.yaml: r1: expected a mapping"),
-        ("r1:\n  host: 'a b'\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
-         "  local: {wan_interface: Gi1}\n",
-         r"device r1: host must be a host name or IP address"),
+        (
+            "r1:\n  host: 'a b'\n  platform: cisco_xe\n  vpn: {vpn_id: vpn-0abc1234}\n"
+            "  local: {wan_interface: Gi1}\n",
+            r"device r1: host must be a host name or IP address",
+        ),
         ("r1: {host: 1.1.1.1\n", r"hosts.yaml: line \d+: invalid YAML"),
     ],
 )

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Protocol, runtime_checkable
 
 from cgw.errors import CgwError
-from cgw.model import Device, RenderedConfig, VpnConnection
+from cgw.model import Device, ParsedStatus, RenderedConfig, VpnConnection
 
 
 @runtime_checkable
@@ -25,9 +25,18 @@ class Platform(Protocol):
     netmiko_device_type: str  # "cisco_xe"
     template_dir: str  # folder under device_templates/
     default_wan_interface: str  # used by ad hoc `cgw render --vpn --platform` without a flag
+    verify_commands: tuple[str, ...]  # what `cgw verify` runs, in order
 
     def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
         """The configuration this device needs for this VPN connection."""
+        ...
+
+    def parse_status(self, outputs: Mapping[str, str]) -> ParsedStatus:
+        """Normalised status from command → output; a command not run leaves its field None."""
+        ...
+
+    def tunnel_interface_names(self, device: Device) -> tuple[str, str] | None:
+        """The device's two tunnel interfaces as its show output names them (None: no VTI)."""
         ...
 
 

@@ -7,18 +7,20 @@ running configuration shows only real differences.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from cgw.errors import RenderError
 from cgw.model import (
     Device,
+    ParsedStatus,
     RenderedConfig,
     RenderedFile,
     VpnConnection,
 )
 from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
-from cgw.platforms.cisco_ios import algorithms
+from cgw.platforms.cisco_ios import algorithms, status
 from cgw.render import render_template
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
@@ -140,6 +142,16 @@ class CiscoIosPlatform:
 
     def __repr__(self) -> str:
         return f"CiscoIosPlatform({self.name!r})"
+
+    verify_commands = status.VERIFY_COMMANDS
+
+    def parse_status(self, outputs: Mapping[str, str]) -> ParsedStatus:
+        """IKE/IPsec SAs, BGP neighbours and interfaces from IOS show output."""
+        return status.parse_outputs(outputs, platform=self.name)
+
+    def tunnel_interface_names(self, device: Device) -> tuple[str, str]:
+        first, second = device.local.tunnel_numbers
+        return f"Tunnel{first}", f"Tunnel{second}"
 
     def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
         """The running-config lines this device needs for both tunnels of `vpn`."""

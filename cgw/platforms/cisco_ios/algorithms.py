@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from cgw.errors import RenderError
 from cgw.model import Proposal, Tunnel
@@ -101,6 +102,7 @@ class TransformSet:
     transforms: str
 
 
+@cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
 def _groups(proposal: Proposal, what: str) -> tuple[str, ...]:
     groups = tuple(DH_GROUPS[g] for g in proposal.dh_groups if g in DH_GROUPS)
     if not groups:
@@ -111,24 +113,31 @@ def _groups(proposal: Proposal, what: str) -> tuple[str, ...]:
 
 def ikev2_proposals(tunnel: Tunnel, stem: str) -> tuple[Ikev2Proposal, ...]:
     """The IKEv2 proposals for a tunnel's phase 1, named `<stem>-1`, `<stem>-2`."""
-    phase1 = tunnel.phase1
-    groups = _groups(phase1, f"{tunnel.name} phase 1")
+    return tuple(
+        Ikev2Proposal(f"{stem}-{index}", *words)
+        for index, words in enumerate(_ikev2_words(tunnel.phase1, tunnel.name), start=1)
+    )
+
+
+@cache
+def _ikev2_words(
+    phase1: Proposal, tunnel_name: str
+) -> tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]:
+    """(encryption, integrity, prf, groups) per proposal: IOS won't mix AEAD and CBC in one."""
+    groups = _groups(phase1, f"{tunnel_name} phase 1")
     hashes = tuple(IKEV2_HASH[h] for h in phase1.integrity)
     kinds: list[bool] = []  # AEAD or not, in the order AWS lists the first cipher of each kind
     for cipher in phase1.encryption:
         if (cipher in AEAD_CIPHERS) not in kinds:
             kinds.append(cipher in AEAD_CIPHERS)
     return tuple(
-        Ikev2Proposal(
-            name=f"{stem}-{index}",
-            encryption=tuple(
-                IKEV2_ENCRYPTION[c] for c in phase1.encryption if (c in AEAD_CIPHERS) == aead
-            ),
-            integrity=() if aead else hashes,
-            prf=hashes if aead else (),
-            groups=groups,
+        (
+            tuple(IKEV2_ENCRYPTION[c] for c in phase1.encryption if (c in AEAD_CIPHERS) == aead),
+            () if aead else hashes,
+            hashes if aead else (),
+            groups,
         )
-        for index, aead in enumerate(kinds, start=1)
+        for aead in kinds
     )
 
 
@@ -160,20 +169,22 @@ def isakmp_policy(tunnel: Tunnel, interface_number: int) -> IsakmpPolicy:
 
 def transform_sets(tunnel: Tunnel, stem: str) -> tuple[TransformSet, ...]:
     """One transform set per allowed phase-2 cipher, in AWS's order, named `<stem>-<n>`."""
-    phase2 = tunnel.phase2
-    first_hash = ESP_INTEGRITY[phase2.integrity[0]]
-    sets = tuple(
-        TransformSet(
-            name=f"{stem}-{index}",
-            transforms=(
-                ESP_ENCRYPTION[cipher]
-                if cipher in AEAD_CIPHERS
-                else f"{ESP_ENCRYPTION[cipher]} {first_hash}"
-            ),
-        )
-        for index, cipher in enumerate(phase2.encryption, start=1)
+    return tuple(
+        TransformSet(name=f"{stem}-{index}", transforms=transforms)
+        for index, transforms in enumerate(_transforms(tunnel.phase2), start=1)
     )
-    return sets[:MAX_TRANSFORM_SETS]
+
+
+@cache
+def _transforms(phase2: Proposal) -> tuple[str, ...]:
+    first_hash = ESP_INTEGRITY[phase2.integrity[0]]
+    transforms = tuple(
+        ESP_ENCRYPTION[cipher]
+        if cipher in AEAD_CIPHERS
+        else f"{ESP_ENCRYPTION[cipher]} {first_hash}"
+        for cipher in phase2.encryption
+    )
+    return transforms[:MAX_TRANSFORM_SETS]
 
 
 def pfs_group(tunnel: Tunnel) -> str:

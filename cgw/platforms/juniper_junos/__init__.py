@@ -6,16 +6,18 @@ Every object cgw creates is named after the tunnel (`aws-vpn-0abc1234-t1`) or th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cgw.model import (
     Device,
+    ParsedStatus,
     RenderedConfig,
     RenderedFile,
     VpnConnection,
 )
 from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
-from cgw.platforms.juniper_junos import algorithms
+from cgw.platforms.juniper_junos import algorithms, status
 from cgw.render import render_template
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
@@ -114,6 +116,16 @@ class JunosPlatform:
 
     def __repr__(self) -> str:
         return f"JunosPlatform({self.name!r})"
+
+    verify_commands = status.VERIFY_COMMANDS
+
+    def parse_status(self, outputs: Mapping[str, str]) -> ParsedStatus:
+        """IKE/IPsec SAs, BGP neighbours and st0 units from Junos show output."""
+        return status.parse_outputs(outputs)
+
+    def tunnel_interface_names(self, device: Device) -> tuple[str, str]:
+        first, second = device.local.tunnel_numbers
+        return f"st0.{first}", f"st0.{second}"
 
     def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
         """The `set` commands this device needs for both tunnels of `vpn`."""

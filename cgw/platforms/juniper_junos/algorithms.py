@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from cgw.errors import RenderError
 from cgw.model import Proposal, Tunnel
@@ -66,37 +67,50 @@ def _first_group(proposal: Proposal, what: str) -> str:
 
 def ike_proposals(tunnel: Tunnel, ike_version: str, stem: str) -> tuple[JunosProposal, ...]:
     """IKE proposals `<stem>-1..` for a tunnel's phase 1: one per allowed cipher."""
-    phase1 = tunnel.phase1
-    ciphers = [c for c in phase1.encryption if ike_version == "ikev2" or c not in AEAD_CIPHERS]
-    if not ciphers:
-        raise RenderError(f"{tunnel.name}: IKEv1 on Junos needs AES128 or AES256 in phase 1")
-    group = _first_group(phase1, f"{tunnel.name} phase 1")
-    first_hash = IKE_AUTHENTICATION[phase1.integrity[0]]
-    return tuple(
-        JunosProposal(
-            name=f"{stem}-{index}",
-            encryption=ENCRYPTION[cipher],
-            authentication=None if cipher in AEAD_CIPHERS else first_hash,
-            dh_group=group,
-            lifetime_s=phase1.lifetime_s,
-        )
-        for index, cipher in enumerate(ciphers[:MAX_PROPOSALS], start=1)
-    )
+    return _named(stem, _ike_words(tunnel.phase1, ike_version, tunnel.name))
 
 
 def ipsec_proposals(tunnel: Tunnel, stem: str) -> tuple[JunosProposal, ...]:
     """IPsec proposals `<stem>-1..` for a tunnel's phase 2: one per allowed cipher."""
-    phase2 = tunnel.phase2
+    return _named(stem, _ipsec_words(tunnel.phase2))
+
+
+_Words = tuple[tuple[str, str | None, str | None, int], ...]
+
+
+def _named(stem: str, words: _Words) -> tuple[JunosProposal, ...]:
+    return tuple(JunosProposal(f"{stem}-{i}", *w) for i, w in enumerate(words, start=1))
+
+
+@cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
+def _ike_words(phase1: Proposal, ike_version: str, tunnel_name: str) -> _Words:
+    ciphers = [c for c in phase1.encryption if ike_version == "ikev2" or c not in AEAD_CIPHERS]
+    if not ciphers:
+        raise RenderError(f"{tunnel_name}: IKEv1 on Junos needs AES128 or AES256 in phase 1")
+    group = _first_group(phase1, f"{tunnel_name} phase 1")
+    first_hash = IKE_AUTHENTICATION[phase1.integrity[0]]
+    return tuple(
+        (
+            ENCRYPTION[cipher],
+            None if cipher in AEAD_CIPHERS else first_hash,
+            group,
+            phase1.lifetime_s,
+        )
+        for cipher in ciphers[:MAX_PROPOSALS]
+    )
+
+
+@cache
+def _ipsec_words(phase2: Proposal) -> _Words:
     first_hash = IPSEC_AUTHENTICATION[phase2.integrity[0]]
     return tuple(
-        JunosProposal(
-            name=f"{stem}-{index}",
-            encryption=ENCRYPTION[cipher],
-            authentication=None if cipher in AEAD_CIPHERS else first_hash,
-            dh_group=None,
-            lifetime_s=phase2.lifetime_s,
+        (
+            ENCRYPTION[cipher],
+            None if cipher in AEAD_CIPHERS else first_hash,
+            None,
+            phase2.lifetime_s,
         )
-        for index, cipher in enumerate(phase2.encryption[:MAX_PROPOSALS], start=1)
+        for cipher in phase2.encryption[:MAX_PROPOSALS]
     )
 
 

@@ -7,14 +7,15 @@ its own tunnel interface (an XFRM interface by default, a VTI with marks, or lib
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
 from cgw.errors import RenderError
-from cgw.model import Device, RenderedConfig, RenderedFile, VpnConnection
+from cgw.model import Device, ParsedStatus, RenderedConfig, RenderedFile, VpnConnection
 from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
-from cgw.platforms.strongswan import algorithms
+from cgw.platforms.strongswan import algorithms, status
 from cgw.render import render_template
 
 # AWS's recommended tunnel MTU and TCP MSS for route-based customer gateways.
@@ -121,6 +122,36 @@ def swan_tunnel(view: TunnelView, dataplane: Dataplane) -> SwanTunnel:
     )
 
 
+def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
+    """Everything the strongSwan templates need, computed from the models."""
+    dataplane = DATAPLANES[device.local.strongswan_dataplane]
+    return {
+        "vpn": vpn,
+        "device": device,
+        "prefix": object_prefix(vpn),
+        "tunnels": tuple(swan_tunnel(view, dataplane) for view in tunnel_views(device, vpn)),
+        "dataplane": dataplane,
+        # With BGP, FRR learns the VPC prefixes; static routes would override it.
+        "vpc_routes": vpc_routes(device, vpn) if vpn.routing == "static" else (),
+        "tunnel_mtu": TUNNEL_MTU,
+        "tcp_mss": TCP_MSS,
+    }
+
+
+def host_files(device: Device, vpn: VpnConnection) -> list[tuple[str, str, int]]:
+    """(path on the host, template, mode) of every file this VPN needs on the host."""
+    prefix = object_prefix(vpn)
+    files = [
+        (f"/etc/swanctl/conf.d/{prefix}.conf", "swanctl.conf.j2", 0o600),
+        (f"/etc/strongswan.d/{prefix}.conf", "strongswan.conf.j2", 0o600),
+        # Secrets-free, but a root-only script all the same.
+        (f"/etc/cgw/{prefix}-interfaces.sh", "interfaces.sh.j2", 0o700),
+    ]
+    if vpn.routing == "bgp" and device.local.strongswan_bgp == "frr":
+        files.append((f"/etc/frr/cgw-{prefix}.conf", "frr.conf.j2", 0o600))
+    return files
+
+
 class StrongswanPlatform:
     """strongSwan (swanctl/vici) on a Linux host reached over SSH."""
 
@@ -129,38 +160,24 @@ class StrongswanPlatform:
     template_dir = "strongswan"
     default_wan_interface = "eth0"
 
+    verify_commands = status.VERIFY_COMMANDS
+
+    def parse_status(self, outputs: Mapping[str, str]) -> ParsedStatus:
+        """IKE/CHILD SAs from swanctl and BGP neighbours from FRR."""
+        return status.parse_outputs(outputs)
+
+    def tunnel_interface_names(self, device: Device) -> None:
+        """swanctl/FRR output names no interface; the SAs and BGP decide."""
+        return None
+
     def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
         """swanctl.conf, charon settings, the interface script and (BGP over FRR) an FRR file."""
-        dataplane = DATAPLANES[device.local.strongswan_dataplane]
-        tunnels = tuple(swan_tunnel(view, dataplane) for view in tunnel_views(device, vpn))
-        prefix = object_prefix(vpn)
-        context = {
-            "vpn": vpn,
-            "device": device,
-            "prefix": prefix,
-            "tunnels": tunnels,
-            "dataplane": dataplane,
-            # With BGP, FRR learns the VPC prefixes; static routes would override it.
-            "vpc_routes": vpc_routes(device, vpn) if vpn.routing == "static" else (),
-            "tunnel_mtu": TUNNEL_MTU,
-            "tcp_mss": TCP_MSS,
-        }
-        files = [
-            self._file(f"/etc/swanctl/conf.d/{prefix}.conf", "swanctl.conf.j2", context),
-            self._file(f"/etc/strongswan.d/{prefix}.conf", "strongswan.conf.j2", context),
-            # Secrets-free, but a root-only script all the same.
-            self._file(f"/etc/cgw/{prefix}-interfaces.sh", "interfaces.sh.j2", context, 0o700),
-        ]
-        if vpn.routing == "bgp" and device.local.strongswan_bgp == "frr":
-            files.append(self._file(f"/etc/frr/cgw-{prefix}.conf", "frr.conf.j2", context))
-        return RenderedConfig(
-            device=device.name, platform=self.name, vpn_id=vpn.id, files=tuple(files)
+        context = render_context(device, vpn)
+        files = tuple(
+            RenderedFile(path, render_template(self.template_dir, template, **context), mode)
+            for path, template, mode in host_files(device, vpn)
         )
-
-    def _file(
-        self, path: str, template: str, context: dict[str, object], mode: int = 0o600
-    ) -> RenderedFile:
-        return RenderedFile(path, render_template(self.template_dir, template, **context), mode)
+        return RenderedConfig(device=device.name, platform=self.name, vpn_id=vpn.id, files=files)
 
 
 PLATFORM: Final = StrongswanPlatform()

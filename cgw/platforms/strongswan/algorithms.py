@@ -7,6 +7,7 @@ becomes strongSwan's (aes256gcm16, sha256/prfsha256, ecp384, dpd_action = clear)
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from functools import cache
 from itertools import groupby, product
 from types import MappingProxyType
 from typing import TypeVar
@@ -86,11 +87,13 @@ def _runs_by_aead(encryption: Sequence[str]) -> Iterator[tuple[bool, list[str]]]
         yield aead, list(names)
 
 
+@cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
 def ike_proposals(phase1: Proposal, version: int) -> str:
     """The `proposals` value for AWS's phase 1 lists, in AWS's order."""
     return ",".join(_proposals(phase1, version, ike=True))
 
 
+@cache
 def esp_proposals(phase2: Proposal, version: int) -> str:
     """The `esp_proposals` value for AWS's phase 2 lists (DH groups become PFS), in AWS's order."""
     return ",".join(_proposals(phase2, version, ike=False))

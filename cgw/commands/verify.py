@@ -1,0 +1,273 @@
+"""`cgw verify`: are both tunnels up? From the router's own show output and AWS's telemetry."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.table import Table
+
+from cgw.commands import Options, pass_options, printer
+from cgw.errors import CgwError
+
+if TYPE_CHECKING:
+    from cgw.fleet import Outcome
+    from cgw.output import Printer
+    from cgw.verify import DeviceStatus
+
+STATE_STYLE = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "UNKNOWN": "magenta"}
+
+
+@click.command("verify")
+@click.argument("devices", nargs=-1)
+@click.option("-g", "--group", help="Every device of an inventory group.")
+@click.option("--all", "everything", is_flag=True, help="Every device of the inventory.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for programs.")
+@click.option("--watch", type=float, metavar="SECONDS", help="Repeat until Ctrl-C; print changes.")
+@click.option("--workers", type=int, default=8, show_default=True, help="Devices at a time.")
+@click.option(
+    "--known-hosts",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="SSH known_hosts file [$CGW_KNOWN_HOSTS or ~/.config/cgw/known_hosts].",
+)
+@click.option("--accept-new-host-key", is_flag=True, help="Trust and record first-seen host keys.")
+@click.option("--platform", help="Offline: the platform whose output --from-dir holds.")
+@click.option(
+    "--from-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Offline: parse saved outputs (one file per command) instead of connecting.",
+)
+@click.option("--vpn", "vpn_id", help="Offline: judge the tunnels of this VPN id.")
+@click.option("--device", "device_name", help="Offline: judge the tunnels of this device's VPN.")
+@pass_options
+def command(
+    options: Options,
+    devices: tuple[str, ...],
+    group: str | None,
+    everything: bool,
+    as_json: bool,
+    watch: float | None,
+    workers: int,
+    known_hosts: Path | None,
+    accept_new_host_key: bool,
+    platform: str | None,
+    from_dir: Path | None,
+    vpn_id: str | None,
+    device_name: str | None,
+) -> int:
+    """Report per tunnel: IKE SA, IPsec SA, BGP (or static route) and AWS's view.
+
+    \b
+    cgw verify branch-01 branch-02       over SSH; exit 0 UP, 2 DEGRADED/DOWN, 1 error
+    cgw verify --all --watch 30          repeat every 30 s, print what changed
+    cgw verify --platform cisco_xe --from-dir ./captures --json     offline
+    """
+    if from_dir is not None or platform is not None:
+        if devices or group or everything or watch:
+            raise CgwError("offline mode (--from-dir) takes no device names, groups or --watch")
+        if from_dir is None or platform is None:
+            raise CgwError("offline mode needs both --platform and --from-dir")
+        return _verify_offline(options, platform, from_dir, vpn_id, device_name, as_json)
+    if vpn_id or device_name:
+        raise CgwError("--vpn and --device go with --from-dir; name devices as arguments")
+    return _verify_online(
+        options, devices, group, everything, as_json, watch, workers, known_hosts,
+        accept_new_host_key,
+    )  # fmt: skip
+
+
+def _verify_offline(
+    options: Options,
+    platform_name: str,
+    directory: Path,
+    vpn_id: str | None,
+    device_name: str | None,
+    as_json: bool,
+) -> int:
+    from cgw.aws import AwsContext, fetch_vpn_connections
+    from cgw.inventory import load_inventory
+    from cgw.platforms import get_platform
+    from cgw.verify import device_status, load_captures, parsed_to_json, status_to_json
+    from cgw.workflow import vpns_for_devices
+
+    platform = get_platform(platform_name)
+    outputs = load_captures(directory, platform.verify_commands)
+    out = printer()
+    if not (vpn_id or device_name):
+        parsed = parsed_to_json(platform.parse_status(outputs))
+        if as_json:
+            out.json(parsed)
+        else:
+            _print_parsed(out, parsed, platform_name, directory)
+        return 0
+    ctx = AwsContext(profile=options.profile, region=options.region)
+    interface_names = None
+    if device_name:
+        device = load_inventory(options.inventory).select([device_name])[0]
+        vpn = vpns_for_devices(ctx, [device])[0].vpn
+        interface_names = platform.tunnel_interface_names(device)
+    else:
+        assert vpn_id is not None
+        vpn = fetch_vpn_connections(ctx, vpn_ids=[vpn_id])[0]
+    status = device_status(
+        platform,
+        outputs,
+        vpn,
+        device_name=device_name or directory.name,
+        interface_names=interface_names,
+    )
+    if as_json:
+        out.json(status_to_json(status))
+    else:
+        out.table(_status_table(status))
+    return _exit_code(status)
+
+
+def _verify_online(
+    options: Options,
+    names: tuple[str, ...],
+    group: str | None,
+    everything: bool,
+    as_json: bool,
+    watch: float | None,
+    workers: int,
+    known_hosts: Path | None,
+    accept_new_host_key: bool,
+) -> int:
+    from cgw.aws import AwsContext, fetch_telemetry
+    from cgw.fleet import run_fleet, worst_exit_code
+    from cgw.inventory import load_inventory
+    from cgw.session import default_known_hosts
+    from cgw.verify import status_to_json
+    from cgw.workflow import DeviceJob, verify_device, vpns_for_devices
+
+    devices = load_inventory(options.inventory).select(names, group, everything)
+    ctx = AwsContext(profile=options.profile, region=options.region)
+    jobs = vpns_for_devices(ctx, devices)
+    hosts_file = known_hosts or default_known_hosts()
+    out = printer()
+
+    def verify(job: DeviceJob) -> DeviceStatus:
+        return verify_device(job, known_hosts=hosts_file, accept_new_host_key=accept_new_host_key)
+
+    previous: dict[str, str] = {}
+    while True:
+        outcomes = run_fleet([(j.device.name, j) for j in jobs], verify, workers=workers)
+        codes = [_exit_code(o.value) if o.value is not None else 1 for o in outcomes]
+        if as_json and not watch:
+            out.json([_outcome_json(o, status_to_json) for o in outcomes])
+        elif watch and previous:
+            _print_changes(out, outcomes, previous)
+        else:
+            _print_outcomes(out, outcomes)
+        previous = _states(outcomes)
+        if not watch:
+            return worst_exit_code(codes)
+        try:
+            time.sleep(watch)
+            telemetry = fetch_telemetry(ctx, [j.vpn.id for j in jobs])
+            jobs = [_with_telemetry(j, telemetry.get(j.vpn.id)) for j in jobs]
+        except KeyboardInterrupt:
+            return worst_exit_code(codes)
+
+
+def _with_telemetry(job: Any, telemetry: Any) -> Any:
+    from dataclasses import replace
+
+    if telemetry is None:
+        return job
+    return replace(job, vpn=replace(job.vpn, telemetry=telemetry))
+
+
+def _exit_code(status: DeviceStatus) -> int:
+    from cgw.verify import exit_code
+
+    return exit_code(status)
+
+
+def _outcome_json(outcome: Outcome[DeviceStatus], to_json: Any) -> dict[str, Any]:
+    if outcome.value is None:
+        return {"device": outcome.device, "error": outcome.error}
+    data: dict[str, Any] = to_json(outcome.value)
+    return data
+
+
+def _states(outcomes: list[Outcome[DeviceStatus]]) -> dict[str, str]:
+    """Device/tunnel → a short state text, to tell what changed between two rounds."""
+    states = {}
+    for outcome in outcomes:
+        if outcome.value is None:
+            states[outcome.device] = f"error: {outcome.error}"
+            continue
+        states[outcome.device] = outcome.value.overall
+        for tunnel in outcome.value.tunnels:
+            verdict = "up" if tunnel.up else "unknown" if tunnel.up is None else "down"
+            states[f"{outcome.device} tunnel {tunnel.number}"] = (
+                f"{verdict}{' (' + tunnel.reason + ')' if tunnel.reason else ''}"
+            )
+    return states
+
+
+def _print_changes(
+    out: Printer, outcomes: list[Outcome[DeviceStatus]], previous: dict[str, str]
+) -> None:
+    now = time.strftime("%H:%M:%S")
+    for key, state in _states(outcomes).items():
+        if previous.get(key) != state:
+            out.rich(f"{now} {key}: {previous.get(key, '-')} → [bold]{state}[/bold]")
+
+
+def _print_outcomes(out: Printer, outcomes: list[Outcome[DeviceStatus]]) -> None:
+    for outcome in outcomes:
+        if outcome.value is None:
+            out.rich(f"[red]{outcome.device}: error: {outcome.error}[/red]")
+        else:
+            out.table(_status_table(outcome.value))
+    if len(outcomes) > 1:
+        summary = Table(title="summary", title_justify="left")
+        for column in ("device", "platform", "VPN", "overall"):
+            summary.add_column(column)
+        for outcome in outcomes:
+            if outcome.value is None:
+                summary.add_row(outcome.device, "", "", "[red]ERROR[/red]")
+            else:
+                status = outcome.value
+                style = STATE_STYLE.get(status.overall, "")
+                summary.add_row(
+                    status.device, status.platform, status.vpn_id,
+                    f"[{style}]{status.overall}[/{style}]",
+                )  # fmt: skip
+        out.table(summary)
+
+
+def _status_table(status: DeviceStatus) -> Table:
+    from cgw.verify import STATUS_COLUMNS, status_rows
+
+    style = STATE_STYLE.get(status.overall, "")
+    table = Table(
+        title=f"{status.device} ({status.platform}) {status.vpn_id}: "
+        f"[{style}]{status.overall}[/{style}]",
+        title_justify="left",
+    )
+    for column in STATUS_COLUMNS:
+        table.add_column(column)
+    for row in status_rows(status):
+        table.add_row(*row)
+    return table
+
+
+def _print_parsed(out: Printer, parsed: dict[str, Any], platform: str, directory: Path) -> None:
+    out.rich(f"[bold]{directory}[/bold] parsed as {platform} (no VPN given: rows only)")
+    for section, rows in parsed.items():
+        if rows is None:
+            out.rich(f"{section}: unknown (no capture)")
+            continue
+        table = Table(title=section, title_justify="left")
+        columns = list(rows[0]) if rows else ["(none)"]
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(str(row[c]) for c in columns))
+        out.table(table)
