@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cgw.aws import AwsContext, fetch_vpn_connections
-from cgw.errors import AwsError, CgwError
+from cgw.errors import AwsError, CgwError, DeviceError
 from cgw.model import Device, RenderedConfig, VpnConnection, masker_for
 from cgw.render import render_config
 
 if TYPE_CHECKING:
+    from cgw.plan import Plan
+    from cgw.push import Deployer, PushResult
+    from cgw.session import Session
     from cgw.verify import DeviceStatus
 
 
@@ -98,19 +102,32 @@ def save_rendered(rendered: RenderedConfig, directory: Path) -> list[Path]:
 def verify_device(
     job: DeviceJob, *, known_hosts: Path, accept_new_host_key: bool = False
 ) -> DeviceStatus:
-    """Run the platform's show commands over SSH and judge both tunnels of the device's VPN."""
+    """Open an SSH session to the device and judge both tunnels of its VPN."""
+    with device_session(job, known_hosts, accept_new_host_key) as session:
+        return collect_status(session, job)
+
+
+def device_session(job: DeviceJob, known_hosts: Path, accept_new_host_key: bool) -> Session:
+    """An SSH session to the job's device, host key checked, its VPN's PSKs masked in logs."""
     from cgw.platforms import get_platform
     from cgw.session import open_session
+
+    return open_session(
+        job.device,
+        get_platform(job.device.platform).netmiko_device_type,
+        known_hosts=known_hosts,
+        accept_new_host_key=accept_new_host_key,
+        masker=masker_for(job.vpn),
+    )
+
+
+def collect_status(session: Session, job: DeviceJob) -> DeviceStatus:
+    """Run the platform's show commands on an open session and judge both tunnels."""
+    from cgw.platforms import get_platform
     from cgw.verify import device_status
 
     platform = get_platform(job.device.platform)
-    with open_session(
-        job.device,
-        platform.netmiko_device_type,
-        known_hosts=known_hosts,
-        accept_new_host_key=accept_new_host_key,
-    ) as session:
-        outputs = {command: session.send_command(command) for command in platform.verify_commands}
+    outputs = {command: session.send_command(command) for command in platform.verify_commands}
     return device_status(
         platform,
         outputs,
@@ -118,3 +135,85 @@ def verify_device(
         device_name=job.device.name,
         interface_names=platform.tunnel_interface_names(job.device),
     )
+
+
+def wait_until_up(
+    session: Session, job: DeviceJob, timeout_s: float, interval_s: float = 2.0
+) -> DeviceStatus:
+    """Verify repeatedly until both tunnels are UP or `timeout_s` has passed; the last status."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = collect_status(session, job)
+        if status.overall == "UP" or time.monotonic() >= deadline:
+            return status
+        time.sleep(min(interval_s, max(0.0, deadline - time.monotonic())))
+
+
+def plan_device(job: DeviceJob, *, known_hosts: Path, accept_new_host_key: bool = False) -> Plan:
+    """Read the device over SSH and plan the change to cgw's intended configuration."""
+    from cgw.platforms import get_platform
+    from cgw.push import compute_plan
+
+    deployer = get_platform(job.device.platform).deployer
+    intended = render_config(job.device, job.vpn)
+    with device_session(job, known_hosts, accept_new_host_key) as session:
+        return compute_plan(deployer, session, job.device, job.vpn, intended)[1]
+
+
+def push_device(
+    job: DeviceJob,
+    *,
+    known_hosts: Path,
+    accept_new_host_key: bool = False,
+    expected: Plan | None = None,
+    verify: bool = True,
+    verify_timeout_s: float = 60.0,
+    rollback_on_down: bool = False,
+    backup_dir: Path | None = None,
+) -> PushResult:
+    """Plan again, check it is the plan the user approved, then push it and verify.
+
+    A connection that drops mid-push ends in DeviceError; cgw then reconnects once and lets the
+    platform restore the backup, so the device holds its old configuration or the new one.
+    """
+    from cgw.platforms import get_platform
+    from cgw.push import compute_plan, push_plan
+
+    deployer = get_platform(job.device.platform).deployer
+    intended = render_config(job.device, job.vpn)
+    with device_session(job, known_hosts, accept_new_host_key) as session:
+        running, plan = compute_plan(deployer, session, job.device, job.vpn, intended)
+        if expected is not None and plan.commands != expected.commands:
+            raise DeviceError(
+                f"{job.device.name}: the device changed since the diff was shown;"
+                " run cgw diff again"
+            )
+        try:
+            return push_plan(
+                deployer,
+                session,
+                job.device,
+                running,
+                plan,
+                verify=(lambda: wait_until_up(session, job, verify_timeout_s)) if verify else None,
+                rollback_on_down=rollback_on_down,
+                backup_dir=backup_dir,
+            )
+        except DeviceError as exc:
+            failure = str(exc)
+    raise DeviceError(_recover(job, deployer, running, failure, known_hosts))
+
+
+def _recover(
+    job: DeviceJob, deployer: Deployer, backup: str, failure: str, known_hosts: Path
+) -> str:
+    """After a failed push, reconnect once and have the platform restore the backup."""
+    try:
+        with device_session(job, known_hosts, False) as session:
+            restored = deployer.recover(session, job.device, backup)
+    except CgwError as exc:
+        return (
+            f"{failure}; reconnecting to restore the backup failed ({exc}); the device's own"
+            " safety net (revert timer / commit confirmed) restores it"
+        )
+    return f"{failure}; {restored}"

@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from cgw.errors import CgwError
 from cgw.model import Device, ParsedStatus, RenderedConfig, VpnConnection
+from cgw.push import Deployer
 
 
 @runtime_checkable
@@ -26,6 +27,7 @@ class Platform(Protocol):
     template_dir: str  # folder under device_templates/
     default_wan_interface: str  # used by ad hoc `cgw render --vpn --platform` without a flag
     verify_commands: tuple[str, ...]  # what `cgw verify` runs, in order
+    deployer: Deployer  # reading, scoping, planning and applying changes (diff, push)
 
     def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
         """The configuration this device needs for this VPN connection."""
