@@ -15,8 +15,7 @@ import importlib
 import itertools
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -24,7 +23,6 @@ from typing import Any
 
 import textfsm
 
-import cgw.parsing
 from cgw.parsing import command_filename
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -71,29 +69,10 @@ def find_captures(data: Path, only: str | None) -> list[Capture]:
     return captures
 
 
-@contextmanager
-def recording_templates() -> Iterator[list[Path]]:
-    """Note every template file cgw's parse_output reads while the block runs."""
-    seen: list[Path] = []
-    original = cgw.parsing._template_text
-
-    def record(path: Path) -> str:
-        seen.append(path)
-        return original(path)
-
-    cgw.parsing._template_text = record  # type: ignore[assignment]
-    try:
-        yield seen
-    finally:
-        cgw.parsing._template_text = original
-
-
 def with_templates(capture: Capture) -> Capture:
-    """The capture plus the templates cgw reads to parse it (found by parsing it once)."""
-    with recording_templates() as seen:
-        capture.status_module.parse_command(capture.command, capture.output)
-    unique = tuple(dict.fromkeys(seen))
-    return replace(capture, templates=unique)
+    """The capture plus the template cgw uses to parse it."""
+    path = capture.status_module.PARSERS.template_path(capture.command)
+    return replace(capture, templates=(path,))
 
 
 def cgw_rows(capture: Capture) -> Any:

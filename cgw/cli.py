@@ -27,8 +27,10 @@ def _configure_logging(verbosity: int, masker: Masker) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Library chatter (paramiko logs a peer's reset at ERROR) only when asked for with -vvv;
+    # cgw reports what went wrong itself, in one line.
     for noisy in ("paramiko", "netmiko", "botocore", "boto3", "urllib3", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity >= 3 else logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity >= 3 else logging.CRITICAL)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

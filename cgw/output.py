@@ -56,6 +56,11 @@ class Printer:
         """A rich table; cells are masked before they are added, by the caller's data."""
         self.console.print(table)
 
+    def error(self, device: str, message: str) -> None:
+        """A device's one-line error, on stderr, masked."""
+        sys.stderr.write(self.mask(f"cgw: {device}: error: {message}") + "\n")
+        sys.stderr.flush()
+
     def json(self, data: Any) -> None:
         """JSON for programs; masked like everything else."""
         self.text(json.dumps(data, indent=2, sort_keys=False, default=str))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -11,6 +14,8 @@ from typing import Any
 import textfsm
 
 from cgw.errors import ParseError
+
+Row = dict[str, Any]
 
 
 def command_filename(command: str) -> str:
@@ -58,3 +63,47 @@ def parse_output(
         raise ParseError(f"{platform}: cannot parse '{command}' output: {first_line}") from None
     keys = [h.lower() for h in fsm.header]
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def canonical_address(text: str) -> str:
+    """An address as Python writes it (lower-case, compressed IPv6); other text unchanged."""
+    stripped = text.strip()
+    try:
+        return str(ipaddress.ip_address(stripped))
+    except ValueError:
+        return stripped
+
+
+def counter_sum(values: Iterable[str]) -> int | None:
+    """The sum of a column of counters; None when no row had one (unknown, not zero)."""
+    counters = [int(v) for v in values if v]
+    return sum(counters) if counters else None
+
+
+@dataclass(frozen=True)
+class CommandParsers:
+    """One platform's commands and the TextFSM template that reads each one.
+
+    `templates` maps a command to ("cgw", file) in the platform package's `textfsm/` folder, or
+    ("ntc", file) for ntc-templates' own.
+    """
+
+    platform: str
+    package: str
+    templates: Mapping[str, tuple[str, str]]
+
+    def template_path(self, command: str) -> Path:
+        try:
+            source, name = self.templates[command]
+        except KeyError:
+            raise ParseError(f"{self.platform}: no parser for '{command}'") from None
+        return ntc_template(name) if source == "ntc" else own_template(self.package, name)
+
+    def parse(self, command: str, output: str, *, platform: str | None = None) -> list[Row]:
+        """The raw rows of one command's output; errors name `platform` (default: ours)."""
+        return parse_output(
+            self.template_path(command),
+            output,
+            platform=platform or self.platform,
+            command=command,
+        )

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from cgw.files import write_private_file
 from cgw.model import Device, RenderedConfig, VpnConnection
 from cgw.plan import Plan
-from cgw.workflow import write_private_file
 
 if TYPE_CHECKING:
     from cgw.session import Session

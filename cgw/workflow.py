@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from cgw.aws import AwsContext, fetch_vpn_connections
 from cgw.errors import AwsError, CgwError, DeviceError
+from cgw.files import write_private_file
 from cgw.model import Device, RenderedConfig, VpnConnection, masker_for
 from cgw.render import render_config
 
@@ -65,21 +65,6 @@ def vpns_for_devices(ctx: AwsContext, devices: Sequence[Device]) -> list[DeviceJ
 def render_jobs(jobs: Sequence[DeviceJob]) -> list[RenderedConfig]:
     """The intended configuration of every device, in order."""
     return [render_config(job.device, job.vpn) for job in jobs]
-
-
-def write_private_file(path: Path, content: str, mode: int = 0o600) -> None:
-    """Write a file that may hold a secret: created with `mode` (0600) from the start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CgwError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def save_rendered(rendered: RenderedConfig, directory: Path) -> list[Path]:

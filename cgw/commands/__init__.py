@@ -11,7 +11,7 @@ import click
 from cgw.output import Printer
 from cgw.secrets import PROCESS_MASKER
 
-_COMMAND_MODULES = ("fetch", "render", "verify", "inventory", "lab", "demo")
+_COMMAND_MODULES = ("fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo")
 
 
 @dataclass

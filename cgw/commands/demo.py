@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import tempfile
+import time
 from pathlib import Path
 
 import click
@@ -12,76 +11,65 @@ from rich.table import Table
 
 from cgw.commands import Options, pass_options, printer
 
-EXAMPLE_INVENTORY = Path(__file__).resolve().parents[2] / "inventory"
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, then restore what was there."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+# (cgw arguments, the exit code a healthy run gives, what the step shows)
+STEPS: tuple[tuple[tuple[str, ...], int, str], ...] = (
+    (("inventory", "check"), 0, "the inventory the demo wrote for its three routers"),
+    (("fetch", "--device", "branch-01"), 0, "both tunnels' parameters from the lab AWS"),
+    (("render", "branch-02"), 0, "the Junos config cgw renders (PSKs masked)"),
+    (("diff", "--all"), 2, "dry run against the bare routers: changes pending (exit 2)"),
+    (("push", "--all", "--yes"), 0, "backup, apply, verify, confirm on all three"),
+    (("verify", "--all"), 0, "IKE, IPsec and BGP per tunnel from the routers + AWS telemetry"),
+    (("diff", "--all"), 0, "a second dry run: nothing left to change (exit 0)"),
+)
 
 
 @click.command("demo")
-@click.option("--quiet", is_flag=True, help="Only the summary, not every rendered config.")
+@click.option("--keep", is_flag=True, help="Keep the lab's folder (inventory, backups) after.")
 @pass_options
-def command(options: Options, quiet: bool) -> int:
-    """Start the lab AWS, then fetch and render every device of the example inventory."""
-    from cgw.aws import AwsContext
-    from cgw.inventory import load_inventory
-    from cgw.lab import run_lab_aws
-    from cgw.output import vpn_table
-    from cgw.workflow import render_jobs, vpns_for_devices
+def command(options: Options, keep: bool) -> int:
+    """Start the lab AWS and three simulated routers (IOS-XE, Junos, strongSwan), then run
+    inventory check, fetch, render, diff, push, verify and diff again, as a user would."""
+    from cgw.cli import main
+    from cgw.lab.sim_lab import lab_environment, start_sim_lab
+    from cgw.secrets import PROCESS_MASKER
 
     out = printer()
-    out.rich("[bold]cgw demo[/bold]: the lab AWS (moto over HTTP on 127.0.0.1) + example inventory")
-    lab = run_lab_aws(port=0)
+    folder = Path(tempfile.mkdtemp(prefix="cgw-demo-"))
+    out.rich("[bold]cgw demo[/bold]: lab AWS (moto over HTTP) + simulated IOS-XE, Junos and"
+             " strongSwan routers, all on 127.0.0.1")  # fmt: skip
+    started = time.monotonic()
+    lab = start_sim_lab(folder)
+    PROCESS_MASKER.add("password:lab", lab.env["CGW_LAB_PASSWORD"])
+    results = []
     try:
-        with _environment(lab.env):
-            out.rich(f"lab AWS at {lab.endpoint}, seeded: {', '.join(sorted(lab.vpn_ids))}")
-            inventory = load_inventory(EXAMPLE_INVENTORY)
-            devices = inventory.select(everything=True)
-            out.rich(f"\n[bold]1. fetch[/bold]: {len(devices)} devices from {inventory.path}")
-            jobs = vpns_for_devices(AwsContext(region="us-east-1"), devices)
-            if not quiet:
-                for job in jobs:
-                    out.table(vpn_table(job.vpn, show_secrets=False))
-            out.rich("\n[bold]2. render[/bold] (pre-shared keys masked)")
-            rendered = render_jobs(jobs)
-            if not quiet:
-                for config in rendered:
-                    out.rich(f"\n[bold cyan]# {config.device}[/bold cyan] ({config.platform})")
-                    out.text(config.text)
+        ports = ", ".join(f"{n} :{r.port}" for n, r in lab.routers.items())
+        out.rich(f"lab AWS {lab.aws.endpoint}; routers {ports}; files in {folder}")
+        with lab_environment(lab):
+            for args, expected, what in STEPS:
+                out.rich(f"\n[bold cyan]$ cgw {' '.join(args)}[/bold cyan]   [dim]# {what}[/dim]")
+                step_start = time.monotonic()
+                code = main(["-i", str(lab.inventory), *args])
+                results.append((args, expected, code, time.monotonic() - step_start))
     finally:
         lab.stop()
-    summary = Table(title="summary", title_justify="left")
-    for column in (
-        "device",
-        "platform",
-        "VPN",
-        "routing",
-        "tunnel 1 peer",
-        "tunnel 2 peer",
-        "lines",
-    ):
-        summary.add_column(column)
-    for job, config in zip(jobs, rendered, strict=True):
-        summary.add_row(
-            job.device.name,
-            config.platform,
-            job.vpn.id,
-            job.vpn.routing,
-            str(job.vpn.tunnels[0].aws_outside_ip),
-            str(job.vpn.tunnels[1].aws_outside_ip),
-            str(config.text.count("\n")),
-        )
-    out.table(summary)
-    return 0
+        if not keep:
+            _remove(folder)
+    table = Table(title=f"demo summary ({time.monotonic() - started:.1f} s)", title_justify="left")
+    for column in ("step", "exit", "expected", "time"):
+        table.add_column(column)
+    for args, expected, code, seconds in results:
+        verdict = "green" if code == expected else "red"
+        table.add_row(
+            "cgw " + " ".join(args), f"[{verdict}]{code}[/{verdict}]", str(expected),
+            f"{seconds:.1f} s",
+        )  # fmt: skip
+    out.table(table)
+    ok = all(code == expected for _, expected, code, _ in results)
+    out.rich("[green]all steps as expected[/green]" if ok else "[red]a step did not[/red]")
+    return 0 if ok else 1
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -222,7 +222,7 @@ def _print_changes(
 def _print_outcomes(out: Printer, outcomes: list[Outcome[DeviceStatus]]) -> None:
     for outcome in outcomes:
         if outcome.value is None:
-            out.rich(f"[red]{outcome.device}: error: {outcome.error}[/red]")
+            out.error(outcome.device, outcome.error or "")
         else:
             out.table(_status_table(outcome.value))
     if len(outcomes) > 1:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
 from cgw.errors import RenderError
-from cgw.model import Device, IpAddress, Tunnel, VpnConnection
+from cgw.model import Device, IpAddress, RenderedConfig, RenderedFile, Tunnel, VpnConnection
+from cgw.render import render_template
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,42 @@ def vpc_routes(device: Device, vpn: VpnConnection) -> tuple[IPv4Network, ...]:
     if vpn.routing == "static" and not device.local.static_routes:
         raise RenderError(f"{device.name}: static routing needs local.static_routes (VPC prefixes)")
     return device.local.static_routes
+
+
+class CliPlatform:
+    """A platform configured through its CLI from one template (IOS/IOS-XE, Junos).
+
+    Subclasses name their tunnel interfaces and compute the template context; rendering and
+    the interface names as show output prints them are the same for every such platform.
+    """
+
+    template = "running-config.j2"
+    interface_name = "{}"  # a tunnel interface as the device names it, e.g. "Tunnel{}"
+
+    def __init__(
+        self, name: str, netmiko_device_type: str, default_wan_interface: str, template_dir: str
+    ) -> None:
+        self.name = name
+        self.netmiko_device_type = netmiko_device_type
+        self.default_wan_interface = default_wan_interface
+        self.template_dir = template_dir
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    def render_context(self, device: Device, vpn: VpnConnection) -> dict[str, object]:
+        raise NotImplementedError
+
+    def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
+        """The configuration lines this device needs for both tunnels of `vpn`."""
+        text = render_template(self.template_dir, self.template, **self.render_context(device, vpn))
+        return RenderedConfig(
+            device=device.name,
+            platform=self.name,
+            vpn_id=vpn.id,
+            files=(RenderedFile(path="running-config", content=text, mode=0o600),),
+        )
+
+    def tunnel_interface_names(self, device: Device) -> tuple[str, str]:
+        first, second = device.local.tunnel_numbers
+        return self.interface_name.format(first), self.interface_name.format(second)

@@ -83,7 +83,7 @@ GRAMMAR: dict[str, list[Statement]] = {
         S(rf"crypto ipsec profile {W}", enters="ipsec-profile"),
         S(r"interface [A-Za-z-]+ ?[\d/.:]+", enters="config-if", canon=_interface_name),
         S(rf"router bgp {N}", enters="config-router"),
-        S(rf"ip route {IP} {IP}( {W}){{1,4}}"),
+        S(rf"ip route {IP} {IP}( {W}){{1,4}}", slot=5),
         S(rf"ip prefix-list {W}( seq {N})? (permit|deny) {IP}/{N}( (ge|le) {N})*"),
         S(rf"route-map {W} (permit|deny) {N}", enters="config-route-map"),
     ],

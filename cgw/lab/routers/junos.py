@@ -38,6 +38,8 @@ class JunosState:
     candidate: JunosConfig = field(default_factory=JunosConfig, repr=False)
     exclusive_owner: object | None = None
     confirm_timer: TimerHandle | None = None
+    # Set to store `ascii-text` keys obfuscated, as a real SRX shows them (`"$9$..."`).
+    secret_encoder: Callable[[str], str] | None = None
 
     @property
     def active(self) -> JunosConfig:
@@ -359,8 +361,18 @@ class JunosShell:
     def _set(self, path: list[str], line: str) -> Reply:
         if not valid(path):
             return self._caret(line, error_position(path) + 1, "syntax error.")
-        self.candidate.set(path)
+        self.candidate.set(self._stored(path))
         return Reply()
+
+    def _stored(self, path: list[str]) -> list[str]:
+        """The path as the router keeps it: a clear ascii-text key obfuscated, if so set up."""
+        encoder = self.state.secret_encoder
+        if encoder is None or len(path) < 2 or path[-2] != "ascii-text":
+            return path
+        value = path[-1].strip('"')
+        if value.startswith("$9$"):
+            return path
+        return [*path[:-1], f'"{encoder(value)}"']
 
     def _commit(self, args: list[str], line: str) -> Reply:
         text = " ".join(args)

@@ -47,7 +47,8 @@ SCHEMA = [
     rf"( (address {V}|mtu \d+))?|description {V})|description {V}|mtu \d+)",
     rf"protocols bgp group {V} (type (external|internal)|peer-as \d+|local-as \d+"
     rf"|hold-time \d+|import {V}|export {V}|multipath|description {V}|local-address {V}"
-    rf"|neighbor {V}( (peer-as \d+|local-address {V}|hold-time \d+|import {V}|export {V}"
+    rf"|neighbor {V}( (peer-as \d+|local-as \d+|local-address {V}|hold-time \d+|import {V}"
+    rf"|export {V}"
     r"|description \S+|bfd-liveness-detection .+))?)",
     r"protocols bgp (log-updown|hold-time \d+)",
     rf"policy-options policy-statement {V} (term {V} )?(from (protocol {V}|route-filter {V} "
@@ -55,7 +56,8 @@ SCHEMA = [
     r"|local-preference \d+|metric \d+))",
     rf"policy-options prefix-list {V}( {V})?",
     rf"routing-options (static route {V} (next-hop {V}|discard|reject|metric \d+"
-    r"|preference \d+)|autonomous-system \d+|router-id \S+)",
+    rf"|preference \d+|qualified-next-hop {V}( (preference|metric) \d+)?)"
+    r"|autonomous-system \d+|router-id \S+)",
 ]
 
 # the order Junos prints top-level hierarchies in
@@ -111,6 +113,8 @@ SINGLE_VALUED = {
     "hexadecimal",
     "idle-time",
     "address",
+    "preference",
+    "metric",
 }
 # `address` is a list under interfaces (several addresses), single under ike gateway
 LIST_CONTEXTS = {("inet", "address")}

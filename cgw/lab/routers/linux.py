@@ -174,6 +174,10 @@ class LinuxState:
             + "\n"
         )
 
+    def apply_frr(self, fragment: bytes) -> None:
+        """`vtysh -f FILE`: the file's commands on top of the running config (`no` removes)."""
+        self.frr_running = merge_frr(self.frr_running, fragment.decode(errors="replace"))
+
     # ------------------------------------------------------------ swanctl
 
     def load_all(self) -> tuple[str, int]:
@@ -249,6 +253,65 @@ class LinuxState:
             )
         rid = re.search(r"^\s*bgp router-id (\S+)", self.frr_running, flags=re.M)
         return show.BgpView(int(m.group(1)), rid.group(1) if rid else self.outside_ip, tuple(peers))
+
+
+FrrNode = tuple[str, list["FrrNode"]]
+# Lines that only end a block or separate blocks in FRR configuration text.
+FRR_BLOCK_ENDS = ("!", "exit", "exit-address-family", "end")
+
+
+def frr_tree(text: str) -> list[FrrNode]:
+    """FRR configuration text as a tree by indentation (block ends and comments dropped)."""
+    root: list[FrrNode] = []
+    stack: list[tuple[int, list[FrrNode]]] = [(-1, root)]
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or line.strip() in FRR_BLOCK_ENDS:
+            continue
+        depth = len(line) - len(line.lstrip())
+        while stack[-1][0] >= depth:
+            stack.pop()
+        node: FrrNode = (line.strip(), [])
+        stack[-1][1].append(node)
+        stack.append((depth, node[1]))
+    return root
+
+
+def _frr_apply(nodes: list[FrrNode], changes: list[FrrNode]) -> None:
+    """Merge `changes` into `nodes`: `no X` removes X (and `no neighbor A` all of A's lines)."""
+    for line, children in changes:
+        if line.startswith("no "):
+            _frr_remove(nodes, line[3:], recursive=line.startswith("no neighbor "))
+            continue
+        existing = next((n for n in nodes if n[0] == line), None)
+        if existing is None:
+            existing = (line, [])
+            nodes.append(existing)
+        _frr_apply(existing[1], children)
+
+
+def _frr_remove(nodes: list[FrrNode], line: str, *, recursive: bool) -> None:
+    nodes[:] = [n for n in nodes if n[0] != line and not n[0].startswith(line + " ")]
+    if recursive:
+        for _, children in nodes:
+            _frr_remove(children, line, recursive=True)
+
+
+def _frr_lines(nodes: list[FrrNode], depth: int = 0) -> list[str]:
+    lines: list[str] = []
+    for line, children in nodes:
+        lines.append(" " * depth + line)
+        lines.extend(_frr_lines(children, depth + 1))
+        if depth == 0 and children:
+            lines.append("!")
+    return lines
+
+
+def merge_frr(running: str, fragment: str) -> str:
+    """The running config after `vtysh -f` of `fragment` (enough FRR semantics for the lab)."""
+    tree = frr_tree(running)
+    _frr_apply(tree, frr_tree(fragment))
+    return "\n".join(_frr_lines(tree)) + "\n"
 
 
 def swan_algorithms(proposal: str) -> show.Algorithms:
@@ -330,6 +393,8 @@ class LinuxShell:
                 + " 6.1.0-27-amd64 #1 SMP Debian 6.1.115-1 x86_64 GNU/Linux\n"
             ),
             "swanctl": self._swanctl,
+            "sh": self._sh,
+            "trap": lambda a, i: Result(),
             "vtysh": self._vtysh,
             "ip": self._ip,
             "systemctl": self._systemctl,
@@ -416,9 +481,10 @@ class LinuxShell:
     def _run_simple(self, words: list[str], stdin: bytes) -> tuple[str, bytes]:
         args, target, append, quiet = self._redirections(words)
         args = [a.replace("$?", str(self.status)) for a in args]
+        args = [e for a in args for e in self._glob(a)]
         if not args:
             return "", b""
-        command = self.commands.get(args[0])
+        command = self.commands.get(args[0]) or self._script(args[0])
         if command is None:
             self.status = 127
             return ("" if quiet else f"-bash: {args[0]}: command not found\n"), b""
@@ -460,6 +526,40 @@ class LinuxShell:
                 target, append = following, word == ">>"
             i += 2
         return args, target, append, quiet
+
+    def _glob(self, word: str) -> list[str]:
+        """A word with `*` or `?` expanded to the matching paths, sorted; unmatched: itself."""
+        if "*" not in word and "?" not in word:
+            return [word]
+        full = self._path(word)
+        matches = sorted(
+            p for p in [*self.state.files, *self.state.dirs] if fnmatch.fnmatch(p, full)
+        )
+        return matches or [word]
+
+    def _sh(self, args: list[str], stdin: bytes) -> Result:
+        """`sh -c 'LINE'` runs LINE; `sh FILE` runs FILE's simple command lines in order."""
+        if args[:1] == ["-c"] and len(args) > 1:
+            return Result(self._run_line(args[1], None), self.status)
+        script = self._read(args[0]) if args else None
+        if script is None:
+            return Result(f"sh: 0: cannot open {args[0] if args else ''}: No such file\n", 2)
+        out = [self._run_line(line, None) for line in script.decode().splitlines()]
+        return Result("".join(out), self.status)
+
+    def _script(self, name: str) -> Command | None:
+        """An executable file named by path runs (recorded, not interpreted) and succeeds."""
+        full = self._path(name)
+        if "/" not in name or full not in self.state.files:
+            return None
+        if not self.state.modes.get(full, 0o644) & 0o111:
+            return lambda a, i: Result(f"-bash: {name}: Permission denied\n", 126)
+
+        def run(args: list[str], stdin: bytes) -> Result:
+            self.state.context.log(f"ran {full}")
+            return Result()
+
+        return run
 
     # ------------------------------------------------------------ files
 
@@ -696,6 +796,8 @@ class LinuxShell:
             return Result()
         if option in ("--version", "-v"):
             return Result("strongSwan swanctl 5.9.8\n")
+        if option in ("--reload-settings", "-r"):
+            return Result()
         return Result("swanctl: unknown option\n", 1)
 
     def _list_conns(self) -> str:
@@ -735,7 +837,7 @@ class LinuxShell:
         if args[:1] == ["-f"] and len(args) > 1:
             if self._read(args[1]) is None:
                 return Result(f"vtysh: {args[1]}: No such file or directory\n", 1)
-            self.state.reload_frr(self._path(args[1]))
+            self.state.apply_frr(self._read(args[1]) or b"")
             return Result()
         commands = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-c"]
         out = []

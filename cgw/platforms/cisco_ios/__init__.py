@@ -15,13 +15,11 @@ from cgw.errors import RenderError
 from cgw.model import (
     Device,
     ParsedStatus,
-    RenderedConfig,
-    RenderedFile,
     VpnConnection,
 )
-from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
+from cgw.platforms._common import CliPlatform, TunnelView, object_prefix, tunnel_views, vpc_routes
 from cgw.platforms.cisco_ios import algorithms, status
-from cgw.render import render_template
+from cgw.push import Deployer
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
@@ -125,45 +123,29 @@ def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
     }
 
 
-class CiscoIosPlatform:
+class CiscoIosPlatform(CliPlatform):
     """Cisco IOS / IOS-XE: one object per netmiko device type, sharing the templates."""
 
-    def __init__(
-        self,
-        name: str,
-        netmiko_device_type: str,
-        default_wan_interface: str,
-        template_dir: str = TEMPLATE_DIR,
-    ):
-        self.name = name
-        self.netmiko_device_type = netmiko_device_type
-        self.default_wan_interface = default_wan_interface
-        self.template_dir = template_dir
-
-    def __repr__(self) -> str:
-        return f"CiscoIosPlatform({self.name!r})"
-
+    interface_name = "Tunnel{}"
     verify_commands = status.VERIFY_COMMANDS
+
+    @property
+    def deployer(self) -> Deployer:
+        from cgw.platforms.cisco_ios.deploy import DEPLOYER
+
+        return DEPLOYER
+
+    def render_context(self, device: Device, vpn: VpnConnection) -> dict[str, object]:
+        return render_context(device, vpn)
 
     def parse_status(self, outputs: Mapping[str, str]) -> ParsedStatus:
         """IKE/IPsec SAs, BGP neighbours and interfaces from IOS show output."""
         return status.parse_outputs(outputs, platform=self.name)
 
-    def tunnel_interface_names(self, device: Device) -> tuple[str, str]:
-        first, second = device.local.tunnel_numbers
-        return f"Tunnel{first}", f"Tunnel{second}"
-
-    def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
-        """The running-config lines this device needs for both tunnels of `vpn`."""
-        text = render_template(self.template_dir, TEMPLATE, **render_context(device, vpn))
-        return RenderedConfig(
-            device=device.name,
-            platform=self.name,
-            vpn_id=vpn.id,
-            files=(RenderedFile(path="running-config", content=text, mode=0o600),),
-        )
-
 
 PLATFORM = CiscoIosPlatform(
-    name="cisco_ios", netmiko_device_type="cisco_ios", default_wan_interface="GigabitEthernet0/0"
+    name="cisco_ios",
+    netmiko_device_type="cisco_ios",
+    default_wan_interface="GigabitEthernet0/0",
+    template_dir=TEMPLATE_DIR,
 )

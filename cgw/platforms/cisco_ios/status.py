@@ -5,14 +5,10 @@ cisco_xe uses this module too: the show commands and their output are the same o
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
-from cgw.errors import ParseError
 from cgw.model import BgpNeighbor, IkeSa, IpsecSa, ParsedStatus
-from cgw.parsing import ntc_template, own_template, parse_output
+from cgw.parsing import CommandParsers, Row, canonical_address, counter_sum
 
 PLATFORM_NAME = "cisco_ios"
 
@@ -39,28 +35,16 @@ TEMPLATES: Mapping[str, tuple[str, str]] = {
     BGP_SUMMARY: ("cgw", "cisco_ios_show_ip_bgp_summary.textfsm"),
     INTERFACE_BRIEF: ("ntc", "cisco_ios_show_ip_interface_brief.textfsm"),
 }
+PARSERS = CommandParsers(PLATFORM_NAME, "cgw.platforms.cisco_ios", TEMPLATES)
 
 IKEV2_UP_STATUS = "READY"
 ISAKMP_UP_STATE = "QM_IDLE"
 NO_IPSEC_SA = "NO_SA"
 
-Row = dict[str, Any]
-
-
-def template_path(command: str) -> Path:
-    """The TextFSM template file for one of VERIFY_COMMANDS."""
-    try:
-        source, name = TEMPLATES[command]
-    except KeyError:
-        raise ParseError(f"{PLATFORM_NAME}: no parser for '{command}'") from None
-    if source == "ntc":
-        return ntc_template(name)
-    return own_template(__package__ or "cgw.platforms.cisco_ios", name)
-
 
 def parse_command(command: str, output: str, *, platform: str = PLATFORM_NAME) -> list[Row]:
     """The raw TextFSM rows (lower-case keys) of one command's output."""
-    return parse_output(template_path(command), output, platform=platform, command=command)
+    return PARSERS.parse(command, output, platform=platform)
 
 
 def parse_outputs(outputs: Mapping[str, str], *, platform: str = PLATFORM_NAME) -> ParsedStatus:
@@ -77,14 +61,6 @@ def parse_outputs(outputs: Mapping[str, str], *, platform: str = PLATFORM_NAME) 
         bgp=_bgp_neighbors(rows[BGP_SUMMARY]) if BGP_SUMMARY in rows else None,
         interfaces_up=_interfaces_up(rows[INTERFACE_BRIEF]) if INTERFACE_BRIEF in rows else None,
     )
-
-
-def canonical_address(text: str) -> str:
-    """An address as Python writes it (IOS prints IPv6 in upper case); other text unchanged."""
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return text.strip()
 
 
 def _own_addresses(interface_rows: Sequence[Row], ipsec_rows: Sequence[Row]) -> frozenset[str]:
@@ -141,19 +117,14 @@ def _peer_ipsec_sa(peer: str, rows: Sequence[Row]) -> IpsecSa:
         peer=peer,
         state=state,
         up=up,
-        packets_in=_counter_sum(row["pkts_decaps"] for row in rows),
-        packets_out=_counter_sum(row["pkts_encaps"] for row in rows),
+        packets_in=counter_sum(row["pkts_decaps"] for row in rows),
+        packets_out=counter_sum(row["pkts_encaps"] for row in rows),
     )
 
 
 def _is_active(status: str) -> bool:
     """ACTIVE or ACTIVE(ACTIVE); not STANDBY, not ACTIVE(STANDBY)-style partial states."""
     return status in ("ACTIVE", "ACTIVE(ACTIVE)")
-
-
-def _counter_sum(values: Iterable[str]) -> int | None:
-    counters = [int(v) for v in values if v]
-    return sum(counters) if counters else None
 
 
 def _bgp_neighbors(rows: Iterable[Row]) -> tuple[BgpNeighbor, ...]:

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from cgw.model import (
     Device,
     ParsedStatus,
-    RenderedConfig,
-    RenderedFile,
     VpnConnection,
 )
-from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
+from cgw.platforms._common import CliPlatform, TunnelView, object_prefix, tunnel_views, vpc_routes
 from cgw.platforms.juniper_junos import algorithms, status
-from cgw.render import render_template
+from cgw.push import Deployer
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
@@ -99,45 +97,29 @@ def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
     }
 
 
-class JunosPlatform:
+class JunosPlatform(CliPlatform):
     """Juniper SRX: IKE/IPsec, st0 units, zones, BGP or static routes, as `set` commands."""
 
-    def __init__(
-        self,
-        name: str,
-        netmiko_device_type: str,
-        default_wan_interface: str,
-        template_dir: str = TEMPLATE_DIR,
-    ):
-        self.name = name
-        self.netmiko_device_type = netmiko_device_type
-        self.default_wan_interface = default_wan_interface
-        self.template_dir = template_dir
-
-    def __repr__(self) -> str:
-        return f"JunosPlatform({self.name!r})"
-
+    interface_name = "st0.{}"
     verify_commands = status.VERIFY_COMMANDS
+
+    @property
+    def deployer(self) -> Deployer:
+        from cgw.platforms.juniper_junos.deploy import DEPLOYER
+
+        return DEPLOYER
+
+    def render_context(self, device: Device, vpn: VpnConnection) -> dict[str, object]:
+        return render_context(device, vpn)
 
     def parse_status(self, outputs: Mapping[str, str]) -> ParsedStatus:
         """IKE/IPsec SAs, BGP neighbours and st0 units from Junos show output."""
         return status.parse_outputs(outputs)
 
-    def tunnel_interface_names(self, device: Device) -> tuple[str, str]:
-        first, second = device.local.tunnel_numbers
-        return f"st0.{first}", f"st0.{second}"
-
-    def render(self, device: Device, vpn: VpnConnection) -> RenderedConfig:
-        """The `set` commands this device needs for both tunnels of `vpn`."""
-        text = render_template(self.template_dir, TEMPLATE, **render_context(device, vpn))
-        return RenderedConfig(
-            device=device.name,
-            platform=self.name,
-            vpn_id=vpn.id,
-            files=(RenderedFile(path="running-config", content=text, mode=0o600),),
-        )
-
 
 PLATFORM = JunosPlatform(
-    name="juniper_junos", netmiko_device_type="juniper_junos", default_wan_interface="ge-0/0/0.0"
+    name="juniper_junos",
+    netmiko_device_type="juniper_junos",
+    default_wan_interface="ge-0/0/0.0",
+    template_dir=TEMPLATE_DIR,
 )

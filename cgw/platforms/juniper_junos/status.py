@@ -6,15 +6,11 @@ each row carries its node, and the normalised view keeps the SAs of every node.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
-from cgw.errors import ParseError
 from cgw.model import BgpNeighbor, IkeSa, IpsecSa, ParsedStatus
-from cgw.parsing import own_template, parse_output
+from cgw.parsing import CommandParsers, Row, canonical_address
 
 PLATFORM_NAME = "juniper_junos"
 
@@ -28,12 +24,13 @@ VERIFY_COMMANDS: tuple[str, ...] = (IKE_SA, IPSEC_SA, BGP_SUMMARY, ST0_TERSE)
 # All four are cgw's own: ntc-templates has nothing for the SA commands or for
 # `show interfaces terse`, and its show_bgp_summary loses peers that are not Established
 # (see the comment in the template).
-TEMPLATES: Mapping[str, str] = {
-    IKE_SA: "juniper_junos_show_security_ike_security_associations.textfsm",
-    IPSEC_SA: "juniper_junos_show_security_ipsec_security_associations.textfsm",
-    BGP_SUMMARY: "juniper_junos_show_bgp_summary.textfsm",
-    ST0_TERSE: "juniper_junos_show_interfaces_terse.textfsm",
+TEMPLATES: Mapping[str, tuple[str, str]] = {
+    IKE_SA: ("cgw", "juniper_junos_show_security_ike_security_associations.textfsm"),
+    IPSEC_SA: ("cgw", "juniper_junos_show_security_ipsec_security_associations.textfsm"),
+    BGP_SUMMARY: ("cgw", "juniper_junos_show_bgp_summary.textfsm"),
+    ST0_TERSE: ("cgw", "juniper_junos_show_interfaces_terse.textfsm"),
 }
+PARSERS = CommandParsers(PLATFORM_NAME, "cgw.platforms.juniper_junos", TEMPLATES)
 
 IKE_UP_STATE = "UP"
 BGP_ESTABLISHED = "Establ"
@@ -42,21 +39,10 @@ VPN_MONITOR_DOWN = "D"
 # "2/5/5/0" in the State column: Established, counts of the peer's only RIB.
 _RIB_COUNTS = re.compile(r"(\d+)/(\d+)/(\d+)/(\d+)")
 
-Row = dict[str, Any]
-
-
-def template_path(command: str) -> Path:
-    """The TextFSM template file for one of VERIFY_COMMANDS."""
-    try:
-        name = TEMPLATES[command]
-    except KeyError:
-        raise ParseError(f"{PLATFORM_NAME}: no parser for '{command}'") from None
-    return own_template(__package__ or "cgw.platforms.juniper_junos", name)
-
 
 def parse_command(command: str, output: str) -> list[Row]:
     """The raw TextFSM rows (lower-case keys) of one command's output."""
-    return parse_output(template_path(command), output, platform=PLATFORM_NAME, command=command)
+    return PARSERS.parse(command, output)
 
 
 def parse_outputs(outputs: Mapping[str, str]) -> ParsedStatus:
@@ -72,14 +58,6 @@ def parse_outputs(outputs: Mapping[str, str]) -> ParsedStatus:
         bgp=_bgp_neighbors(rows[BGP_SUMMARY]) if BGP_SUMMARY in rows else None,
         interfaces_up=_interfaces_up(rows[ST0_TERSE]) if ST0_TERSE in rows else None,
     )
-
-
-def canonical_address(text: str) -> str:
-    """An address as Python writes it; anything else (a placeholder, a name) unchanged."""
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return text.strip()
 
 
 def _ike_sas(rows: Iterable[Row]) -> tuple[IkeSa, ...]:

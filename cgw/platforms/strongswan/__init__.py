@@ -16,6 +16,7 @@ from cgw.errors import RenderError
 from cgw.model import Device, ParsedStatus, RenderedConfig, RenderedFile, VpnConnection
 from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
 from cgw.platforms.strongswan import algorithms, status
+from cgw.push import Deployer
 from cgw.render import render_template
 
 # AWS's recommended tunnel MTU and TCP MSS for route-based customer gateways.
@@ -159,6 +160,12 @@ class StrongswanPlatform:
     netmiko_device_type = "linux"
     template_dir = "strongswan"
     default_wan_interface = "eth0"
+
+    @property
+    def deployer(self) -> Deployer:
+        from cgw.platforms.strongswan.deploy import DEPLOYER
+
+        return DEPLOYER
 
     verify_commands = status.VERIFY_COMMANDS
 

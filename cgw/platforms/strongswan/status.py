@@ -5,14 +5,11 @@ Also parses `swanctl --list-conns`, to check what charon actually loaded.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from cgw.errors import ParseError
 from cgw.model import BgpNeighbor, IkeSa, IpsecSa, ParsedStatus
-from cgw.parsing import own_template, parse_output
+from cgw.parsing import CommandParsers, Row, canonical_address, counter_sum
 
 PLATFORM_NAME = "strongswan"
 
@@ -23,11 +20,12 @@ LIST_CONNS = "swanctl --list-conns"
 VERIFY_COMMANDS: tuple[str, ...] = (LIST_SAS, BGP_SUMMARY)
 
 # ntc-templates has no template for swanctl or for FRR's vtysh; all three are cgw's own.
-TEMPLATES: Mapping[str, str] = {
-    LIST_SAS: "swanctl_list_sas.textfsm",
-    BGP_SUMMARY: "frr_show_bgp_summary.textfsm",
-    LIST_CONNS: "swanctl_list_conns.textfsm",
+TEMPLATES: Mapping[str, tuple[str, str]] = {
+    LIST_SAS: ("cgw", "swanctl_list_sas.textfsm"),
+    BGP_SUMMARY: ("cgw", "frr_show_bgp_summary.textfsm"),
+    LIST_CONNS: ("cgw", "swanctl_list_conns.textfsm"),
 }
+PARSERS = CommandParsers(PLATFORM_NAME, "cgw.platforms.strongswan", TEMPLATES)
 
 IKE_UP_STATE = "ESTABLISHED"
 CHILD_UP_STATE = "INSTALLED"
@@ -35,21 +33,10 @@ NO_CHILD_SA = "NO_CHILD_SA"
 # FRR (bgp ebgp-requires-policy): Established, but every update is discarded.
 BGP_POLICY_BLOCKED = "(Policy)"
 
-Row = dict[str, Any]
-
-
-def template_path(command: str) -> Path:
-    """The TextFSM template file for one of VERIFY_COMMANDS or LIST_CONNS."""
-    try:
-        name = TEMPLATES[command]
-    except KeyError:
-        raise ParseError(f"{PLATFORM_NAME}: no parser for '{command}'") from None
-    return own_template(__package__ or "cgw.platforms.strongswan", name)
-
 
 def parse_command(command: str, output: str) -> list[Row]:
     """The raw TextFSM rows (lower-case keys) of one command's output."""
-    return parse_output(template_path(command), output, platform=PLATFORM_NAME, command=command)
+    return PARSERS.parse(command, output)
 
 
 def parse_outputs(outputs: Mapping[str, str]) -> ParsedStatus:
@@ -109,14 +96,6 @@ def _child(row: Row) -> dict[str, Any]:
     }
 
 
-def canonical_address(text: str) -> str:
-    """An address as Python writes it; anything else (a hostname, %any) unchanged."""
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return text.strip()
-
-
 def _ike_sas(rows: Iterable[Row]) -> tuple[IkeSa, ...]:
     """One IkeSa per IKE_SA (rows repeat the IKE_SA's fields for each CHILD_SA)."""
     seen: dict[tuple[str, str], IkeSa] = {}
@@ -151,14 +130,9 @@ def _peer_ipsec_sa(peer: str, rows: Sequence[Row]) -> IpsecSa:
         peer=peer,
         state=state,
         up=bool(installed),
-        packets_in=_counter_sum(row["packets_in"] for row in installed),
-        packets_out=_counter_sum(row["packets_out"] for row in installed),
+        packets_in=counter_sum(row["packets_in"] for row in installed),
+        packets_out=counter_sum(row["packets_out"] for row in installed),
     )
-
-
-def _counter_sum(values: Iterable[str]) -> int | None:
-    counters = [int(v) for v in values if v]
-    return sum(counters) if counters else None
 
 
 def _bgp_neighbors(rows: Iterable[Row]) -> tuple[BgpNeighbor, ...]:

@@ -1,0 +1,147 @@
+"""`cgw diff`: the dry run — exactly what push would change on each device, secrets masked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cgw.commands import Options, pass_options, printer
+
+if TYPE_CHECKING:
+    from cgw.fleet import Outcome
+    from cgw.output import Printer
+    from cgw.plan import Plan
+    from cgw.workflow import DeviceJob
+
+EXIT_CHANGES = 2
+
+
+def device_options(command: Any) -> Any:
+    """The device-selection and SSH options diff and push share."""
+    for option in reversed(
+        [
+            click.argument("devices", nargs=-1),
+            click.option("-g", "--group", help="Every device of an inventory group."),
+            click.option("--all", "everything", is_flag=True, help="Every inventory device."),
+            click.option("--workers", type=int, default=8, show_default=True,
+                         help="Devices at a time."),
+            click.option("--known-hosts", type=click.Path(path_type=Path, dir_okay=False),
+                         help="SSH known_hosts [$CGW_KNOWN_HOSTS or ~/.config/cgw/known_hosts]."),
+            click.option("--accept-new-host-key", is_flag=True,
+                         help="Trust and record first-seen host keys (changed keys are refused)."),
+            click.option("--json", "as_json", is_flag=True, help="JSON for programs."),
+        ]
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def device_jobs(
+    options: Options, devices: tuple[str, ...], group: str | None, everything: bool
+) -> Any:
+    from cgw.aws import AwsContext
+    from cgw.inventory import load_inventory
+    from cgw.workflow import vpns_for_devices
+
+    chosen = load_inventory(options.inventory).select(devices, group, everything)
+    return vpns_for_devices(AwsContext(profile=options.profile, region=options.region), chosen)
+
+
+def device_plans(
+    jobs: list[DeviceJob], known_hosts: Path | None, accept_new: bool, workers: int
+) -> list[Outcome[Plan]]:
+    from cgw.fleet import run_fleet
+    from cgw.session import default_known_hosts
+    from cgw.workflow import plan_device
+
+    hosts_file = known_hosts or default_known_hosts()
+    return run_fleet(
+        [(job.device.name, job) for job in jobs],
+        lambda job: plan_device(job, known_hosts=hosts_file, accept_new_host_key=accept_new),
+        workers=workers,
+    )
+
+
+def plan_json(plan: Plan, masked: bool = True) -> dict[str, Any]:
+    """A plan for programs: in sync or not, the diff and the commands, secrets masked."""
+    from cgw.secrets import PROCESS_MASKER
+
+    view = plan.masked(PROCESS_MASKER)
+    return {
+        "device": plan.device,
+        "platform": plan.platform,
+        "vpn_id": plan.vpn_id,
+        "in_sync": plan.in_sync,
+        "diff": view.diff,
+        "commands": list(view.commands),
+        "files": [c.path for c in plan.files],
+        "notes": list(plan.notes),
+    }
+
+
+def print_plan(out: Printer, plan: Plan) -> None:
+    """A coloured unified diff and the exact commands, PSKs masked."""
+    if plan.in_sync:
+        out.rich(f"[green]{plan.device}: in sync[/green] ({plan.platform}, {plan.vpn_id})")
+        return
+    view = plan.masked(out.masker)
+    out.rich(f"[bold]{plan.device}[/bold] ({plan.platform}, {plan.vpn_id}): changes pending")
+    for line in view.diff.splitlines():
+        style = (
+            "bold" if line.startswith(("---", "+++"))
+            else "green" if line.startswith("+")
+            else "red" if line.startswith("-")
+            else "cyan" if line.startswith("@@")
+            else ""
+        )  # fmt: skip
+        escaped = line.replace("[", r"\[")
+        out.rich(f"[{style}]{escaped}[/{style}]" if style else escaped)
+    if view.commands:
+        out.rich("[bold]commands to send:[/bold]")
+        for command in view.commands:
+            out.rich("  " + command.replace("[", r"\["))
+    for note in plan.notes:
+        out.rich(f"[dim]note: {note}[/dim]")
+
+
+@click.command("diff")
+@device_options
+@pass_options
+def command(
+    options: Options,
+    devices: tuple[str, ...],
+    group: str | None,
+    everything: bool,
+    workers: int,
+    known_hosts: Path | None,
+    accept_new_host_key: bool,
+    as_json: bool,
+) -> int:
+    """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
+    from cgw.fleet import worst_exit_code
+
+    jobs = device_jobs(options, devices, group, everything)
+    outcomes = device_plans(jobs, known_hosts, accept_new_host_key, workers)
+    out = printer()
+    codes = []
+    for outcome in outcomes:
+        if outcome.value is None:
+            codes.append(1)
+        else:
+            codes.append(0 if outcome.value.in_sync else EXIT_CHANGES)
+    if as_json:
+        out.json(
+            [
+                plan_json(o.value) if o.value else {"device": o.device, "error": o.error}
+                for o in outcomes
+            ]
+        )
+    else:
+        for outcome in outcomes:
+            if outcome.value is None:
+                out.error(outcome.device, outcome.error or "")
+            else:
+                print_plan(out, outcome.value)
+    return worst_exit_code(codes)

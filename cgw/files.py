@@ -1,0 +1,23 @@
+"""Files that may hold a secret: written 0600 from the first byte, replaced atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cgw.errors import CgwError
+
+
+def write_private_file(path: Path, content: str, mode: int = 0o600) -> None:
+    """Write a file that may hold a secret: created with `mode` (0600) from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise CgwError(f"cannot write {path}: {exc.strerror}") from None

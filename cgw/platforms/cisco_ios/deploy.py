@@ -1,0 +1,429 @@
+"""Cisco IOS / IOS-XE diff and push: hier_config remediation, block push under a revert timer.
+
+The plan holds config-mode lines only; the transaction frames them:
+
+    copy running-config flash:cgw-<hash>.cfg        backup on the device (named by its content)
+    configure terminal revert timer N               the router reverts by itself unless confirmed
+    <plan lines, written in blocks>                 errors found in the echo, line by line
+    end
+    configure confirm / write memory
+
+Without an `archive path` IOS refuses the revert timer; cgw then uses plain `configure terminal`
+and restores the backup file itself (`configure replace ... force`) on a rejected line, and
+`recover()` does the same after a dropped connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hier_config import HConfig, WorkflowRemediation, get_hconfig
+from hier_config.exceptions import DuplicateChildError
+
+import cgw.platforms.cisco_ios as ios_platform
+from cgw.errors import CgwError, DeviceError, ParseError
+from cgw.model import Device, RenderedConfig, VpnConnection
+from cgw.plan import Plan
+from cgw.platforms._common import object_prefix
+from cgw.platforms.cisco_ios import algorithms, rules
+from cgw.secrets import PROCESS_MASKER
+
+if TYPE_CHECKING:
+    from cgw.session import Session
+
+RUNNING_CONFIG_FILE = "running-config"
+REVERT_MINUTES = 5
+BACKUP_FILESYSTEM = "flash:"
+# A block is written in one go; IOS reads pasted lines from its input buffer, so keep it modest.
+BLOCK_LINES = 60
+BLOCK_CHARS = 3000
+POLL_S = 0.005
+MAX_ANSWERS = 3  # questions answered with their default (file name, [confirm])
+# Lines `show running-config` prints that change without a configuration change.
+VOLATILE_LINES = re.compile(
+    r"^(Building configuration|Current configuration|! Last configuration change"
+    r"|! NVRAM config last updated|ntp clock-period)"
+)
+# What IOS prints when it refuses a configuration line (warnings are not refusals).
+REJECTION = re.compile(r"^\s*%(?!\s*Warning)", re.I)
+QUESTION = re.compile(r"(\?|\[confirm\]|\[(?:yes/no|no|yes)\]:?)\s*$")
+# A key on a line that must be named in an error: keep the words, hide the key.
+KEY_IN_LINE = re.compile(r"^(\s*pre-shared-key(?: address \S+(?: \S+)? key)?(?: [067])?) \S+")
+
+
+def config_text(config: HConfig) -> str:
+    """An HConfig as IOS prints it: one space of indentation per level."""
+    return "".join(f"{' ' * (c.depth() - 1)}{c.text}\n" for c in config.all_children())
+
+
+def parse_config(text: str, what: str = "configuration") -> HConfig:
+    """IOS configuration text as a hier_config tree under cgw's IOS rules."""
+    try:
+        return get_hconfig(rules.CgwCiscoIosDriver(), text)
+    except (DuplicateChildError, ValueError) as error:
+        detail = masked_line(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        raise ParseError(f"cisco_ios: cannot read the {what}: {detail}") from None
+
+
+def masked_line(line: str) -> str:
+    """A configuration line safe for messages: any pre-shared key replaced by <psk>."""
+    return PROCESS_MASKER.mask(KEY_IN_LINE.sub(r"\1 <psk>", line.strip()))
+
+
+def comparable_config(text: str) -> list[str]:
+    """Running-config text without the lines that change on their own, for equality tests."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    return [line for line in lines if line and not VOLATILE_LINES.match(line)]
+
+
+def backup_file(backup: str, filesystem: str = BACKUP_FILESYSTEM) -> str:
+    """The device file holding the pre-change configuration, named by its content."""
+    digest = hashlib.sha256("\n".join(comparable_config(backup)).encode()).hexdigest()
+    return f"{filesystem}cgw-{digest[:12]}.cfg"
+
+
+def scope(device: Device, vpn: VpnConnection) -> rules.Scope:
+    """The names, numbers and addresses that mark what cgw owns for `vpn` on `device`."""
+    tunnels = device.local.tunnel_numbers
+    policies = tuple(
+        algorithms.ISAKMP_POLICY_BASE + n
+        for n in tunnels
+        if algorithms.ISAKMP_POLICY_BASE + n <= algorithms.ISAKMP_POLICY_MAX
+    )
+    return rules.Scope(
+        prefix=object_prefix(vpn),
+        tunnels=tunnels,
+        isakmp_policies=policies,
+        neighbours=tuple(str(t.aws_inside_ip) for t in vpn.tunnels),
+        networks=tuple(ios_platform.bgp_network(p) for p in device.local.advertised_prefixes),
+    )
+
+
+def intended_text(intended: RenderedConfig) -> str:
+    """The rendered running-config lines of a RenderedConfig."""
+    for rendered in intended.files:
+        if rendered.path == RUNNING_CONFIG_FILE:
+            return rendered.content
+    raise CgwError(f"{intended.device}: rendered config has no {RUNNING_CONFIG_FILE}")
+
+
+def remediation_lines(config: HConfig) -> tuple[str, ...]:
+    """A remediation tree as the lines to type, in order, one space per level."""
+    return tuple(f"{' ' * (c.depth() - 1)}{c.text}" for c in config.all_children_sorted())
+
+
+class CiscoIosDeployer:
+    """cgw.push.Deployer for IOS and IOS-XE."""
+
+    def __init__(
+        self,
+        revert_minutes: int = REVERT_MINUTES,
+        filesystem: str = BACKUP_FILESYSTEM,
+        block_lines: int = BLOCK_LINES,
+    ) -> None:
+        self.revert_minutes = revert_minutes
+        self.filesystem = filesystem
+        self.block_lines = block_lines
+
+    def __repr__(self) -> str:
+        return f"CiscoIosDeployer(revert_minutes={self.revert_minutes})"
+
+    def read_running(self, session: Session) -> str:
+        """`show running-config` (needs privileged mode)."""
+        output = session.send_command("show running-config")
+        if "% Invalid input" in output or "Current configuration" not in output:
+            raise DeviceError(
+                f"device {session.device.name}: `show running-config` was refused; cgw needs"
+                " privilege 15 (log in as such a user or set credentials.secret_env)"
+            )
+        return output
+
+    def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
+        """Only the sections and lines cgw owns for `vpn` (see rules.OWNED_SECTIONS)."""
+        return config_text(
+            rules.owned_config(parse_config(running, "running configuration"), scope(device, vpn))
+        )
+
+    def plan(
+        self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
+    ) -> Plan:
+        """The IOS lines that turn the owned running config into the intended one, in order."""
+        running = parse_config(owned_running)
+        target = parse_config(intended_text(intended))
+        notes = rules.reconcile_keys(running, target)
+        running_text, target_text = config_text(running), config_text(target)
+        rules.keep_shared_parents(running, target)
+        remediation = WorkflowRemediation(running, target).remediation_config
+        rules.trim_subsumed_negations(remediation)
+        return Plan(
+            device=device.name,
+            platform=intended.platform,
+            vpn_id=vpn.id,
+            running=running_text,
+            intended=target_text,
+            commands=remediation_lines(remediation),
+            remove=remediation_lines(running.difference(target)),
+            add=remediation_lines(target.difference(running)),
+            notes=notes,
+        )
+
+    def transaction(self, session: Session, plan: Plan, backup: str) -> IosTransaction:
+        """Backup file + revert timer, the plan in blocks, confirm or restore."""
+        return IosTransaction(
+            session,
+            plan,
+            backup_file(backup, self.filesystem),
+            revert_minutes=self.revert_minutes,
+            block_lines=self.block_lines,
+        )
+
+    def recover(self, session: Session, device: Device, backup: str) -> str:
+        """After a dropped push: put the device back exactly as `backup` holds it.
+
+        A pending revert timer is fired now; otherwise the backup file saved by prepare() is
+        replayed with `configure replace`. Returns what was done.
+        """
+        if comparable_config(self.read_running(session)) == comparable_config(backup):
+            return "the device holds its previous configuration"
+        channel = IosChannel(session)
+        channel.command("configure revert now")
+        if comparable_config(self.read_running(session)) == comparable_config(backup):
+            return "the pending revert timer restored the previous configuration"
+        name = backup_file(backup, self.filesystem)
+        channel.restore(name)
+        if comparable_config(self.read_running(session)) != comparable_config(backup):
+            raise DeviceError(
+                f"device {device.name}: restoring {name} did not give back the previous"
+                " configuration; compare it with the local backup by hand"
+            )
+        return f"restored the previous configuration from {name}"
+
+
+class IosChannel:
+    """The raw CLI channel of a netmiko session: write lines, read up to the prompt."""
+
+    def __init__(self, session: Session) -> None:
+        self.device = session.device
+        self.connection: Any = session.connection
+        self.timeout_s = float(session.device.timeout_s)
+        base = re.escape(str(self.connection.base_prompt)[:15])
+        # IOS may shorten a long hostname in the prompt; match on its start.
+        self.exec_prompt = re.compile(rf"{base}[^\s#()]*#\s*$")
+        self.config_prompt = re.compile(rf"{base}[^\s#()]*\([^)\r\n]+\)#")
+        self.any_prompt = re.compile(rf"{base}[^\s#()]*(\([^)\r\n]+\))?#\s*$")
+
+    def write(self, text: str, sent: str) -> None:
+        try:
+            self.connection.write_channel(text)
+        except (OSError, EOFError) as error:
+            raise self.lost(sent) from error
+
+    def read_until(self, done: Callable[[str], bool], sent: str, timeout_s: float) -> str:
+        """Read until `done(output)`; a closed channel or the timeout raises DeviceError."""
+        output = ""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                chunk = str(self.connection.read_channel())
+            except (OSError, EOFError) as error:
+                raise self.lost(sent) from error
+            if chunk:
+                output += chunk
+                if done(output):
+                    return output
+                continue
+            if self.closed():
+                raise self.lost(sent)
+            if time.monotonic() > deadline:
+                raise DeviceError(
+                    f"device {self.device.name}: no prompt within {timeout_s:g} s after {sent}"
+                )
+            time.sleep(POLL_S)
+
+    def command(self, line: str, *, prompt: re.Pattern[str] | None = None) -> str:
+        """Run one command up to `prompt` (default: any), accepting default answers on the way."""
+        expected = prompt or self.any_prompt
+        sent = f"`{masked_line(line)}`"
+        self.write(line + "\n", sent)
+        output = ""
+        for _ in range(MAX_ANSWERS + 1):
+            output += self.read_until(
+                lambda text: bool(expected.search(text) or QUESTION.search(text)),
+                sent,
+                self.timeout_s,
+            )
+            if expected.search(output):
+                return output
+            self.write("\n", sent)
+        raise DeviceError(f"device {self.device.name}: too many questions after {sent}")
+
+    def block(self, lines: Sequence[str]) -> list[str]:
+        """Write config-mode lines in one go; returns each line's echo and reply, in order."""
+        sent = f"a block of {len(lines)} lines starting `{masked_line(lines[0])}`"
+        self.write("".join(f"{line}\n" for line in lines), sent)
+        count = len(lines)
+        output = self.read_until(
+            lambda text: len(self.config_prompt.findall(text)) >= count,
+            sent,
+            self.timeout_s + 0.5 * count,
+        )
+        return self.config_prompt.split(output)[:count]
+
+    def restore(self, name: str) -> None:
+        """`configure replace <backup> force`: the running config becomes the backup file."""
+        output = self.command(f"configure replace {name} force")
+        if re.search(r"%\s*Error|Rollback aborted", output):
+            raise DeviceError(
+                f"device {self.device.name}: `configure replace {name}` failed: "
+                + " ".join(masked_line(line) for line in output.splitlines() if "%" in line)
+            )
+
+    def closed(self) -> bool:
+        """Whether the SSH channel is gone (the device or the network dropped it)."""
+        channel = getattr(self.connection, "remote_conn", None)
+        if channel is None or getattr(channel, "closed", True):
+            return True
+        transport = channel.get_transport() if hasattr(channel, "get_transport") else None
+        return bool(channel.eof_received) or transport is None or not transport.is_active()
+
+    def lost(self, sent: str) -> DeviceError:
+        return DeviceError(f"device {self.device.name}: connection lost while sending {sent}")
+
+
+def rejected_line(lines: Sequence[str], replies: Sequence[str]) -> tuple[str, str] | None:
+    """The first line IOS refused and its message, from each line's echoed reply."""
+    for line, reply in zip(lines, replies, strict=False):
+        answer = reply.splitlines()[1:]  # the first line is the echo of the command
+        message = next((a.strip() for a in answer if REJECTION.match(a)), None)
+        if message is not None:
+            return line, message
+    return None
+
+
+def blocks(lines: Sequence[str], max_lines: int, max_chars: int = BLOCK_CHARS) -> list[list[str]]:
+    """Lines grouped into blocks of at most `max_lines` lines and about `max_chars` characters."""
+    grouped: list[list[str]] = []
+    size = 0
+    for line in lines:
+        if not grouped or len(grouped[-1]) >= max_lines or size + len(line) > max_chars:
+            grouped.append([])
+            size = 0
+        grouped[-1].append(line)
+        size += len(line) + 1
+    return grouped
+
+
+class IosTransaction:
+    """One IOS change: backup file, revert timer, block push, confirm or restore."""
+
+    confirm_after_verify = False
+
+    def __init__(
+        self,
+        session: Session,
+        plan: Plan,
+        backup_name: str,
+        *,
+        revert_minutes: int = REVERT_MINUTES,
+        block_lines: int = BLOCK_LINES,
+    ) -> None:
+        self.plan = plan
+        self.backup_name = backup_name
+        self.revert_minutes = revert_minutes
+        self.block_lines = block_lines
+        self.channel = IosChannel(session)
+        self.revert_armed = False  # the router reverts by itself unless confirmed
+        self.in_config_mode = False
+
+    def __repr__(self) -> str:
+        return f"IosTransaction(device={self.plan.device!r}, backup={self.backup_name!r})"
+
+    @property
+    def device_name(self) -> str:
+        return self.channel.device.name
+
+    def prepare(self) -> None:
+        """Save the running config on the device and enter config mode under a revert timer."""
+        saved = self.channel.command(f"copy running-config {self.backup_name}")
+        if re.search(r"%\s*Error|%\s*Invalid", saved):
+            raise DeviceError(
+                f"device {self.device_name}: could not save the backup {self.backup_name}"
+            )
+        entered = self.channel.command(f"configure terminal revert timer {self.revert_minutes}")
+        if not self.channel.config_prompt.search(entered):
+            # No `archive path`: IOS refuses the timer; cgw restores the backup file itself.
+            entered = self.channel.command("configure terminal")
+            if not self.channel.config_prompt.search(entered):
+                raise DeviceError(f"device {self.device_name}: cannot enter configuration mode")
+        else:
+            self.revert_armed = True
+        self.in_config_mode = True
+
+    def apply(self) -> None:
+        """Send the plan in blocks; on a refused line restore the backup and name the line."""
+        for group in blocks(self.plan.commands, self.block_lines):
+            try:
+                replies = self.channel.block(group)
+            except DeviceError as error:
+                raise self.cut_off(error) from None
+            refused = rejected_line(group, replies)
+            if refused is not None:
+                self.rollback()
+                line, message = refused
+                raise DeviceError(
+                    f"device {self.device_name} rejected `{masked_line(line)}` ({message});"
+                    " the previous configuration was restored"
+                )
+        self.leave_config_mode()
+
+    def leave_config_mode(self) -> None:
+        if self.in_config_mode:
+            self.channel.command("end", prompt=self.channel.exec_prompt)
+            self.in_config_mode = False
+
+    def confirm(self) -> None:
+        """Keep the change: cancel the revert timer and save to startup-config."""
+        try:
+            self.leave_config_mode()
+            if self.revert_armed:
+                self.channel.command("configure confirm")
+                self.revert_armed = False
+            self.channel.command("write memory")
+        except DeviceError as error:
+            raise self.cut_off(error) from None
+
+    def rollback(self) -> None:
+        """Put the device back as the backup holds it (revert now, else configure replace)."""
+        self.leave_config_mode()
+        if self.revert_armed:
+            self.channel.command("configure revert now")
+            self.revert_armed = False
+            return
+        self.channel.restore(self.backup_name)
+
+    def cut_off(self, error: DeviceError) -> DeviceError:
+        """The error for a push interrupted midway: restore now if the device still answers."""
+        if not self.channel.closed():
+            try:
+                self.rollback()
+            except DeviceError:
+                pass
+            else:
+                return DeviceError(f"{error}; the previous configuration was restored")
+        return DeviceError(f"{error}; {self.safety_net()}")
+
+    def safety_net(self) -> str:
+        """What brings the device back after this transaction was cut off."""
+        if self.revert_armed:
+            return (
+                f"the router restores its previous configuration when its {self.revert_minutes}"
+                " minute revert timer expires"
+            )
+        return f"cgw's recovery restores {self.backup_name} (configure replace)"
+
+
+DEPLOYER = CiscoIosDeployer()

@@ -1,0 +1,396 @@
+"""cgw's IOS diff rules as data: what it owns, the order to change things, what changes in place.
+
+hier_config's cisco_ios driver parses and computes the remediation; the tables here extend it:
+
+- ownership: which top-level sections belong to one VPN (objects named after it, its tunnel
+  interfaces, routes into them) and which lines cgw owns inside shared sections (`router bgp`);
+- ordering: crypto objects are created before whatever references them, references change
+  before the objects they used to name are removed;
+- in place: single-value commands are re-entered with the new value, never negated first;
+- negation trimming: a negation that removes a whole object drops the negations of its parts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hier_config import HConfig, HConfigChild, MatchRule
+from hier_config.models import IdempotentCommandsRule, NegationSubRule, OrderingRule
+from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS
+from hier_config.platforms.driver_base import HConfigDriverRules
+
+# ----------------------------------------------------------------------------- ownership
+
+
+@dataclass(frozen=True)
+class OwnedSection:
+    """A top-level line (and all it holds) cgw owns; `{prefix}`/`{tunnels}`/... are filled in."""
+
+    pattern: str
+
+
+@dataclass(frozen=True)
+class SharedSection:
+    """A section others use too: cgw owns only the lines matching `children` (at any depth)."""
+
+    pattern: str
+    children: tuple[str, ...]
+
+
+# Objects are named `<prefix>` or `<prefix>-<suffix>` (aws-vpn-0abc-t1, aws-vpn-0abc-t1-2).
+_NAME = r"{prefix}(?:-\S+)?"
+OWNED_SECTIONS: tuple[OwnedSection, ...] = (
+    OwnedSection(rf"^crypto ikev2 proposal {_NAME}$"),
+    OwnedSection(rf"^crypto ikev2 policy {_NAME}$"),
+    OwnedSection(rf"^crypto ikev2 keyring {_NAME}$"),
+    OwnedSection(rf"^crypto ikev2 profile {_NAME}$"),
+    OwnedSection(rf"^crypto keyring {_NAME}$"),
+    OwnedSection(r"^crypto isakmp policy (?:{isakmp_policies})$"),
+    OwnedSection(rf"^crypto isakmp profile {_NAME}$"),
+    OwnedSection(rf"^crypto ipsec transform-set {_NAME} "),
+    OwnedSection(rf"^crypto ipsec profile {_NAME}$"),
+    OwnedSection(r"^crypto ipsec df-bit clear$"),
+    OwnedSection(r"^interface Tunnel(?:{tunnels})$"),
+    OwnedSection(r"^ip route \S+ \S+ Tunnel(?:{tunnels})(?: |$)"),
+)
+SHARED_SECTIONS: tuple[SharedSection, ...] = (
+    SharedSection(
+        r"^router bgp \d+$",
+        children=(r"^neighbor (?:{neighbours}) ", r"^network (?:{networks})$"),
+    ),
+)
+# Sections that stay when cgw's lines leave them: never negated as a whole.
+SHARED_PARENTS: tuple[tuple[MatchRule, ...], ...] = (
+    (MatchRule(startswith="router bgp "),),
+    (MatchRule(startswith="router bgp "), MatchRule(startswith="address-family ")),
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The values that name what cgw owns for one VPN on one device."""
+
+    prefix: str
+    tunnels: tuple[int, ...]
+    isakmp_policies: tuple[int, ...]
+    neighbours: tuple[str, ...]
+    networks: tuple[str, ...]
+
+    def fill(self, pattern: str) -> re.Pattern[str]:
+        """A scope pattern with this VPN's names, numbers and addresses filled in."""
+        values = {
+            "prefix": re.escape(self.prefix),
+            "tunnels": _alternatives(str(n) for n in self.tunnels),
+            "isakmp_policies": _alternatives(str(n) for n in self.isakmp_policies),
+            "neighbours": _alternatives(self.neighbours),
+            "networks": _alternatives(self.networks),
+        }
+        return re.compile(pattern.format(**values))
+
+
+def _alternatives(values: Iterable[str]) -> str:
+    escaped = [re.escape(v) for v in values]
+    return "|".join(escaped) if escaped else r"(?!)"
+
+
+def owned_config(running: HConfig, scope: Scope) -> HConfig:
+    """A copy of `running` holding only the sections and lines `scope` owns, in running order."""
+    owned = HConfig(running.driver)
+    sections = [scope.fill(s.pattern) for s in OWNED_SECTIONS]
+    shared = [(scope.fill(s.pattern), [scope.fill(c) for c in s.children]) for s in SHARED_SECTIONS]
+    for child in running.children:
+        if any(p.search(child.text) for p in sections):
+            owned.add_deep_copy_of(child)
+            continue
+        for parent_pattern, child_patterns in shared:
+            if parent_pattern.search(child.text):
+                _copy_matching(child, owned, child_patterns)
+    return owned
+
+
+def _copy_matching(
+    source: HConfigChild, target: HConfig | HConfigChild, patterns: list[re.Pattern[str]]
+) -> None:
+    """Copy `source` into `target` keeping only descendants matching a pattern (and parents)."""
+    copy = target.add_child(source.text)
+    for child in source.children:
+        if any(p.search(child.text) for p in patterns):
+            copy.add_deep_copy_of(child)
+        elif child.children:
+            _copy_matching(child, copy, patterns)
+    if not copy.children:
+        copy.delete()
+
+
+def keep_shared_parents(running: HConfig, intended: HConfig) -> None:
+    """Give `intended` an empty copy of every shared section running has, so only lines go."""
+    for rules in SHARED_PARENTS:
+        for section in running.get_children_deep(rules):
+            intended.add_children_deep(tuple(section.path()))
+
+
+# ----------------------------------------------------------------------------- ordering
+# Lower weights are sent first. Creations and changes run in dependency order (a proposal before
+# the policy naming it, the ipsec profile before the tunnel protecting with it); removals run
+# after every reference has moved, in reverse dependency order.
+CREATE_ORDER: tuple[tuple[str, int], ...] = (
+    ("crypto ikev2 proposal ", 10),
+    ("crypto isakmp policy ", 10),
+    ("crypto ikev2 policy ", 20),
+    ("crypto ikev2 keyring ", 30),
+    ("crypto keyring ", 30),
+    ("crypto ikev2 profile ", 40),
+    ("crypto isakmp profile ", 40),
+    ("crypto ipsec transform-set ", 50),
+    ("crypto ipsec df-bit ", 50),
+    ("crypto ipsec profile ", 60),
+    ("interface ", 70),
+    ("router bgp ", 80),
+    ("ip route ", 90),
+)
+REMOVE_ORDER: tuple[tuple[str, int], ...] = (
+    ("no ip route ", 100),
+    ("no interface ", 110),
+    ("no crypto ipsec profile ", 120),
+    ("no crypto ipsec transform-set ", 130),
+    ("no crypto ipsec df-bit ", 130),
+    ("no crypto ikev2 profile ", 140),
+    ("no crypto isakmp profile ", 140),
+    ("no crypto ikev2 keyring ", 150),
+    ("no crypto keyring ", 150),
+    ("no crypto ikev2 policy ", 150),
+    ("no crypto ikev2 proposal ", 160),
+    ("no crypto isakmp policy ", 160),
+)
+ORDERING: tuple[OrderingRule, ...] = (
+    *(OrderingRule(match_rules=(MatchRule(startswith=s),), weight=w) for s, w in CREATE_ORDER),
+    *(OrderingRule(match_rules=(MatchRule(startswith=s),), weight=w) for s, w in REMOVE_ORDER),
+    # Inside `router bgp`: session lines first, the address family (activate, network) last.
+    OrderingRule(
+        match_rules=(MatchRule(startswith="router bgp "), MatchRule(startswith="address-family ")),
+        weight=10,
+    ),
+)
+
+# ----------------------------------------------------------------------------- in place
+# (section, line) pairs where IOS keeps one value: re-entering the line replaces the old one.
+# A regex with groups keys the value by them (one key per peer address, per route, ...).
+SINGLE_VALUE: tuple[tuple[str, ...], ...] = (
+    ("^crypto ipsec transform-set (\\S+) ",),
+    ("^ip route (\\S+ \\S+ \\S+)",),
+    ("^interface Tunnel", "^description "),
+    ("^interface Tunnel", "^ip address "),
+    ("^interface Tunnel", "^ip mtu "),
+    ("^interface Tunnel", "^ip tcp adjust-mss "),
+    ("^interface Tunnel", "^tunnel source "),
+    ("^interface Tunnel", "^tunnel mode "),
+    ("^interface Tunnel", "^tunnel destination "),
+    ("^interface Tunnel", "^tunnel protection ipsec profile "),
+    ("^crypto ipsec profile ", "^set pfs"),
+    ("^crypto ipsec profile ", "^set transform-set "),
+    ("^crypto ipsec profile ", "^set security-association lifetime seconds "),
+    ("^crypto ipsec profile ", "^set security-association replay window-size "),
+    ("^crypto ipsec profile ", "^set ikev2-profile "),
+    ("^crypto ipsec profile ", "^set isakmp-profile "),
+    ("^crypto ipsec transform-set ", "^mode "),
+    ("^crypto isakmp policy ", "^encr"),
+    ("^crypto isakmp policy ", "^hash "),
+    ("^crypto isakmp policy ", "^group "),
+    ("^crypto isakmp policy ", "^lifetime "),
+    ("^crypto isakmp policy ", "^authentication "),
+    ("^crypto ikev2 keyring ", "^peer ", "^address "),
+    ("^crypto ikev2 keyring ", "^peer ", "^pre-shared-key "),
+    ("^crypto keyring ", "^pre-shared-key address (\\S+) "),
+    ("^crypto keyring ", "^local-address "),
+    ("^crypto ikev2 profile ", "^identity local "),
+    ("^crypto ikev2 profile ", "^authentication (remote|local) "),
+    ("^crypto ikev2 profile ", "^keyring local "),
+    ("^crypto ikev2 profile ", "^lifetime "),
+    ("^crypto ikev2 profile ", "^dpd "),
+    ("^crypto isakmp profile ", "^keyring "),
+    ("^crypto isakmp profile ", "^keepalive "),
+    ("^crypto isakmp profile ", "^local-address "),
+    ("^router bgp ", "^neighbor (\\S+) remote-as "),
+    ("^router bgp ", "^neighbor (\\S+) description "),
+    ("^router bgp ", "^neighbor (\\S+) timers "),
+)
+IN_PLACE: tuple[IdempotentCommandsRule, ...] = tuple(
+    IdempotentCommandsRule(match_rules=tuple(MatchRule(re_search=p) for p in lineage))
+    for lineage in SINGLE_VALUE
+)
+
+# ----------------------------------------------------------------------------- negation
+# How IOS wants some lines negated: by name alone, and never with the key in the command.
+NEGATION_FORMS: tuple[NegationSubRule, ...] = (
+    NegationSubRule(
+        match_rules=(MatchRule(startswith="router bgp "), MatchRule(re_search=r" remote-as ")),
+        search=r"^no neighbor (\S+) remote-as .*$",
+        replace=r"no neighbor \1",
+    ),
+    NegationSubRule(
+        match_rules=(MatchRule(startswith="crypto ipsec transform-set "),),
+        search=r"^no crypto ipsec transform-set (\S+) .*$",
+        replace=r"no crypto ipsec transform-set \1",
+    ),
+    NegationSubRule(
+        match_rules=(
+            MatchRule(startswith="crypto keyring "),
+            MatchRule(startswith="pre-shared-key address "),
+        ),
+        search=r"^no pre-shared-key address (\S+) .*$",
+        replace=r"no pre-shared-key address \1",
+    ),
+    NegationSubRule(
+        match_rules=(
+            MatchRule(startswith="crypto ikev2 keyring "),
+            MatchRule(startswith="peer "),
+            MatchRule(startswith="pre-shared-key"),
+        ),
+        search=r"^no pre-shared-key.*$",
+        replace="no pre-shared-key",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SubsumedNegation:
+    """Inside a section matching `section`, a negation matching `removes` takes the whole object
+    away, so negations matching `parts` (`{0}`: the object's name) would fail and are dropped."""
+
+    section: tuple[MatchRule, ...]
+    removes: str
+    parts: str
+
+
+SUBSUMED_NEGATIONS: tuple[SubsumedNegation, ...] = (
+    # `no neighbor X` forgets every neighbor X line, in every address family too.
+    SubsumedNegation(
+        section=(MatchRule(startswith="router bgp "),),
+        removes=r"^no neighbor (\S+)$",
+        parts=r"^no neighbor {0} ",
+    ),
+)
+
+
+def trim_subsumed_negations(remediation: HConfig) -> None:
+    """Drop negations that an earlier, wider negation in the same section already covers."""
+    for rule in SUBSUMED_NEGATIONS:
+        for section in remediation.get_children_deep(rule.section):
+            names = [m.group(1) for c in section.children if (m := re.search(rule.removes, c.text))]
+            for name in names:
+                _delete_matching(section, re.compile(rule.parts.format(re.escape(name))))
+
+
+def _delete_matching(section: HConfigChild, pattern: re.Pattern[str]) -> None:
+    for child in tuple(section.children):
+        if pattern.search(child.text):
+            child.delete()
+        elif child.children:
+            _delete_matching(child, pattern)
+            if not child.children:
+                child.delete()
+
+
+# ----------------------------------------------------------------------------- the driver
+
+
+class CgwCiscoIosDriver(HConfigDriverCiscoIOS):
+    """hier_config's IOS driver with cgw's ordering, in-place and negation rules added."""
+
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        base = HConfigDriverCiscoIOS._instantiate_rules()
+        return base.model_copy(
+            update={
+                "ordering": [*base.ordering, *ORDERING],
+                "idempotent_commands": [*base.idempotent_commands, *IN_PLACE],
+                "negation_sub": [*base.negation_sub, *NEGATION_FORMS],
+            }
+        )
+
+
+# ----------------------------------------------------------------------------- keys
+@dataclass(frozen=True)
+class KeyLine:
+    """A line holding a pre-shared key; `pattern` groups: the line's identity, type, key."""
+
+    section: tuple[MatchRule, ...]
+    pattern: str
+
+
+KEY_LINES: tuple[KeyLine, ...] = (
+    KeyLine(
+        section=(
+            MatchRule(startswith="crypto ikev2 keyring "),
+            MatchRule(startswith="peer "),
+            MatchRule(startswith="pre-shared-key "),
+        ),
+        pattern=r"^(pre-shared-key)(?: ([067]))? (\S+)$",
+    ),
+    KeyLine(
+        section=(
+            MatchRule(startswith="crypto keyring "),
+            MatchRule(startswith="pre-shared-key address "),
+        ),
+        pattern=r"^(pre-shared-key address \S+(?: \S+)? key)(?: ([067]))? (\S+)$",
+    ),
+)
+# IOS type 7 is a reversible obfuscation (`service password-encryption`): XOR with this string.
+_TYPE7_XLAT = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
+UNCOMPARABLE_KEY_NOTE = (
+    "{path}: the device stores this pre-shared key AES-encrypted (type 6), so cgw cannot compare"
+    " it; it is treated as unchanged and not re-sent"
+)
+
+
+def decode_type7(encoded: str) -> str | None:
+    """The clear text of an IOS type 7 string, or None when it is not one."""
+    if len(encoded) < 4 or len(encoded) % 2 or not encoded[:2].isdigit():
+        return None
+    seed = int(encoded[:2])
+    try:
+        codes = [int(encoded[i : i + 2], 16) for i in range(2, len(encoded), 2)]
+    except ValueError:
+        return None
+    return "".join(
+        chr(code ^ ord(_TYPE7_XLAT[(seed + i) % len(_TYPE7_XLAT)])) for i, code in enumerate(codes)
+    )
+
+
+def reconcile_keys(running: HConfig, intended: HConfig) -> tuple[str, ...]:
+    """Rewrite running's key lines to comparable clear text; returns notes for keys it cannot.
+
+    Type 0 and 7 keys become `<line> <key>` as cgw renders them. A type 6 key cannot be read
+    back, so its line is taken to equal the intended one (and a note says so).
+    """
+    notes: list[str] = []
+    for rule in KEY_LINES:
+        for line in running.get_children_deep(rule.section):
+            match = re.search(rule.pattern, line.text)
+            if match is None:
+                continue
+            head, kind, key = match.groups()
+            if kind == "7":
+                key = decode_type7(key) or key
+            if kind != "6":
+                line.text = f"{head} {key}"
+                continue
+            wanted = _intended_key_line(intended, line, rule, head)
+            if wanted is not None:
+                where = " / ".join(tuple(line.path())[:-1])
+                line.text = wanted
+                notes.append(UNCOMPARABLE_KEY_NOTE.format(path=where))
+    return tuple(notes)
+
+
+def _intended_key_line(
+    intended: HConfig, line: HConfigChild, rule: KeyLine, head: str
+) -> str | None:
+    parent_path = tuple(line.path())[:-1]
+    for candidate in intended.get_children_deep(rule.section):
+        match = re.search(rule.pattern, candidate.text)
+        if match and match.group(1) == head and tuple(candidate.path())[:-1] == parent_path:
+            return candidate.text
+    return None

@@ -1,0 +1,534 @@
+"""Diff and push for a Juniper SRX: `set`/`delete` lines in a private candidate, commit confirmed.
+
+What cgw owns (rules.py): objects named after the VPN, the device's two st0 units, their zone
+bindings, the VPN's BGP group and export policy, and static next hops into the st0 units; two
+shared statements (tcp-mss for IPsec, IKE on the WAN interface) are added when missing and never
+changed or removed. The plan is hier_config's remediation between that part of `show
+configuration | display set` and the rendered lines; a removed object goes in one `delete`.
+
+Junos shows ascii-text keys as `$9$...`, a reversible obfuscation: the key is decoded and compared
+with the intended one, so an unchanged key plans nothing and a changed key is one `set`.
+
+Plan.commands holds only the `set`/`delete` lines; the transaction adds the framing:
+`configure private`, the lines in blocks, `commit check`, `commit confirmed N`, `exit
+configuration-mode`; confirm is `configure private` + `commit` + exit. A dropped session before
+the commit leaves the private candidate to die with it; after it, the router rolls back by itself
+when N minutes pass unconfirmed, and `recover()` rolls back at once when it can prove the last
+commit is cgw's unconfirmed one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Final, Literal
+
+from hier_config import WorkflowRemediation, get_hconfig
+from hier_config.models import IdempotentCommandsRule, MatchRule, OrderingRule
+from hier_config.platforms.driver_base import HConfigDriverRules
+from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
+
+from cgw.errors import DeviceError, RenderError
+from cgw.model import Device, RenderedConfig, VpnConnection
+from cgw.plan import Plan
+from cgw.platforms._common import object_prefix
+from cgw.platforms.juniper_junos import rules
+from cgw.platforms.juniper_junos.secret9 import NINE_MAGIC, NineDecodeError, decode_nine
+from cgw.secrets import PROCESS_MASKER
+
+if TYPE_CHECKING:
+    from cgw.session import Session
+
+SHOW_SET: Final = "show configuration | display set"
+# Minutes the router waits for `commit` before rolling back on its own (simulated time in the lab).
+CONFIRM_MINUTES: Final = 5
+# Lines written before reading the answers: far below any pty or CLI type-ahead limit.
+BLOCK_LINES: Final = 20
+# The value shown in place of a device key that differs from the intended one.
+DEVICE_KEY: Final = "<psk:on-device>"
+POLL_S: Final = 0.01
+
+# ------------------------------------------------------------------ text helpers
+KEY_LINE: Final = re.compile(
+    r'^set (security ike policy \S+ pre-shared-key) (ascii-text|hexadecimal) "?([^"]*)"?$'
+)
+SECRET_VALUE: Final = re.compile(r'((?:ascii-text|hexadecimal) )("[^"]*"|\S+)')
+
+
+def mask(text: str) -> str:
+    """Text safe for a message or log: known keys by label, any key statement's value hidden."""
+    return SECRET_VALUE.sub(r'\1"<secret>"', PROCESS_MASKER.mask(text))
+
+
+def set_lines(text: str) -> list[str]:
+    """The `set` statements of a configuration, whitespace-normalised, in order."""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip().startswith("set ")]
+
+
+def _section(line: str) -> int:
+    order = (*rules.SET_ORDER, *rules.DELETE_ORDER)
+    return next((i for i, prefix in enumerate(order) if line.startswith(prefix)), len(order))
+
+
+def canonical(lines: Iterable[str]) -> str:
+    """Lines grouped by hierarchy then sorted, so the same set of lines always reads the same."""
+    ordered = sorted(dict.fromkeys(lines), key=lambda line: (_section(line), line))
+    return "".join(f"{line}\n" for line in ordered)
+
+
+# ------------------------------------------------------------------ scope
+@dataclass(frozen=True)
+class JunosScope:
+    """What cgw owns on one SRX for one VPN (rules.py as concrete names and numbers)."""
+
+    prefix: str
+    st0_units: frozenset[str]
+    shared: tuple[str, ...]
+
+    @classmethod
+    def of(cls, device: Device, vpn: VpnConnection) -> JunosScope:
+        from cgw.platforms.juniper_junos import logical_interface  # the package imports us
+
+        local = device.local
+        values = {
+            "untrust_zone": local.untrust_zone,
+            "wan_interface": logical_interface(local.wan_interface),
+        }
+        return cls(
+            prefix=object_prefix(vpn),
+            st0_units=frozenset(str(n) for n in local.tunnel_numbers),
+            shared=tuple(s.format(**values) for s in rules.SHARED_STATEMENTS),
+        )
+
+    def _named(self, name: str) -> bool:
+        return name == self.prefix or name.startswith(f"{self.prefix}-")
+
+    def owns(self, path: str) -> bool:
+        """Whether the statement `path` (a `set` line without `set `) is cgw's for this VPN."""
+        for root in rules.NAMED_OBJECT_ROOTS:
+            if path.startswith(f"{root} "):
+                return self._named(path[len(root) + 1 :].split(" ", 1)[0])
+        if path.startswith(f"{rules.BGP_GROUP_ROOT} "):
+            return path[len(rules.BGP_GROUP_ROOT) + 1 :].split(" ", 1)[0] == self.prefix
+        for pattern in (rules.ST0_UNIT, rules.ST0_ZONE_BINDING, rules.ST0_STATIC_NEXT_HOP):
+            if (m := re.match(pattern, path)) and m.group(1) in self.st0_units:
+                return True
+        return False
+
+    def shared_key(self, path: str) -> str | None:
+        """The shared statement `path` is an instance of (its value aside), if any."""
+        for key in self.shared:
+            rest = path.removeprefix(key)
+            if rest == "" or (rest != path and rest.startswith(" ") and " " not in rest[1:]):
+                return key
+        return None
+
+    def in_scope(self, line: str) -> bool:
+        path = line.removeprefix("set ")
+        return self.owns(path) or self.shared_key(path) is not None
+
+
+# ------------------------------------------------------------------ planning
+def _ordering_rules() -> list[OrderingRule]:
+    prefixes = (*rules.DELETE_ORDER, *rules.SET_ORDER)
+    return [
+        OrderingRule(match_rules=(MatchRule(startswith=prefix),), weight=10 + i)
+        for i, prefix in enumerate(prefixes)
+    ]
+
+
+def _idempotent_rules() -> list[IdempotentCommandsRule]:
+    return [
+        IdempotentCommandsRule(
+            match_rules=(MatchRule(re_search=rf"^set ({root} (?:{keywords}))(?= |$)"),)
+        )
+        for root, keywords in rules.SINGLE_VALUED
+    ]
+
+
+class CgwJunosDriver(HConfigDriverJuniperJUNOS):
+    """hier_config's Junos driver with cgw's rules: in-place values, ordered by reference."""
+
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        return HConfigDriverRules(
+            idempotent_commands=_idempotent_rules(), ordering=_ordering_rules()
+        )
+
+
+@cache
+def _driver() -> CgwJunosDriver:
+    return CgwJunosDriver()
+
+
+def remediation(running: Sequence[str], target: Sequence[str]) -> list[str]:
+    """hier_config's `delete`/`set` lines from `running` to `target`, in sending order."""
+    workflow = WorkflowRemediation(
+        get_hconfig(_driver(), "\n".join(running)), get_hconfig(_driver(), "\n".join(target))
+    )
+    return [child.text for child in workflow.remediation_config.all_children_sorted()]
+
+
+def _delete_path(path: str, target: Sequence[str]) -> str:
+    """What to delete for a removed statement: its whole object if cgw keeps nothing in it."""
+    roots = sorted(
+        (m.group(0) for r in rules.OBJECT_ROOTS if (m := re.match(rf"{r}(?= |$)", path))), key=len
+    )
+    for root in roots:
+        if not any(t == f"set {root}" or t.startswith(f"set {root} ") for t in target):
+            return root
+    for root, keywords in rules.SINGLE_VALUED:
+        if m := re.match(rf"{root} (?:{keywords})(?= )", path):
+            return m.group(0)  # `delete ... nat-keepalive`, without the value
+    return path
+
+
+def shape_deletes(lines: Sequence[str], target: Sequence[str]) -> list[str]:
+    """Collapse `delete` lines onto whole objects and drop single values; order kept, no repeats."""
+    shaped = (
+        f"delete {_delete_path(line.removeprefix('delete '), target)}"
+        if line.startswith("delete ")
+        else line
+        for line in lines
+    )
+    return list(dict.fromkeys(shaped))
+
+
+def _device_key_line(line: str, intended: dict[str, tuple[str, str]]) -> str:
+    """A device key line as the intended line when its (decoded) key matches, else a marker."""
+    m = KEY_LINE.match(line)
+    if m is None:
+        return line
+    statement, kind, value = m.groups()
+    if value.startswith(NINE_MAGIC):
+        try:
+            value = decode_nine(value)
+        except NineDecodeError:
+            value = ""
+    if intended.get(statement) == (kind, value):
+        return f'set {statement} {kind} "{value}"'
+    return f'set {statement} {kind} "{DEVICE_KEY}"'
+
+
+def _intended_keys(lines: Iterable[str]) -> dict[str, tuple[str, str]]:
+    return {m.group(1): (m.group(2), m.group(3)) for line in lines if (m := KEY_LINE.match(line))}
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """The owned running lines and the target lines hier_config compares, and the notes."""
+
+    running: list[str]
+    target: list[str]
+    kept_shared: list[str]
+    notes: list[str]
+
+
+def _split_shared(running: Sequence[str], intended: Sequence[str], scope: JunosScope) -> _Sides:
+    """Keep shared statements out of the diff: add the missing ones, note differing values."""
+    present = {}
+    for line in running:
+        key = scope.shared_key(line.removeprefix("set "))
+        if key is not None:
+            present[key] = line
+    notes = []
+    target = []
+    for line in intended:
+        key = scope.shared_key(line.removeprefix("set "))
+        if key is None or key not in present:
+            target.append(line)
+        elif present[key] != line:
+            notes.append(
+                f"shared statement kept as the device has it: {present[key]} (cgw: {line})"
+            )
+    owned = [line for line in running if scope.shared_key(line.removeprefix("set ")) is None]
+    return _Sides(owned, target, list(present.values()), notes)
+
+
+def plan_change(
+    owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
+) -> Plan:
+    """The `set`/`delete` lines that turn the owned running statements into the intended ones."""
+    scope = JunosScope.of(device, vpn)
+    wanted = set_lines(intended.text)
+    stray = [line for line in wanted if not scope.in_scope(line)]
+    if stray:
+        raise RenderError(
+            f"{device.name}: the Junos template produced a statement outside what cgw owns:"
+            f" {mask(stray[0])}"
+        )
+    keys = _intended_keys(wanted)
+    running = [_device_key_line(line, keys) for line in set_lines(owned_running)]
+    sides = _split_shared(running, wanted, scope)
+    commands = shape_deletes(remediation(sides.running, sides.target), sides.target)
+    notes = ["pre-shared keys compared in clear text after decoding Junos $9$ obfuscation"]
+    if any(DEVICE_KEY in line for line in running):
+        notes.append(f"a device key that differs from AWS's is shown as {DEVICE_KEY}")
+    return Plan(
+        device=device.name,
+        platform=intended.platform,
+        vpn_id=vpn.id,
+        running=canonical(running),
+        intended=canonical([*sides.target, *sides.kept_shared]),
+        commands=tuple(commands),
+        remove=tuple(line for line in sides.running if line not in sides.target),
+        add=tuple(line for line in sides.target if line not in sides.running),
+        notes=(*notes, *sides.notes),
+    )
+
+
+# ------------------------------------------------------------------ talking to the router
+Stage = Literal["idle", "editing", "pending", "confirmed"]
+
+
+def _where(session: Session) -> str:
+    device = session.device
+    return f"device {device.name} ({device.host}:{device.port})"
+
+
+def _answer(segment: str) -> str:
+    """A line's answer without its echo (the first line of the segment)."""
+    return segment.split("\n", 1)[1] if "\n" in segment else ""
+
+
+def _rejection(answer: str) -> str | None:
+    """The router's complaint in `answer` (one line), or None when the line was taken."""
+    lines = [line.strip() for line in answer.splitlines() if line.strip()]
+    for line in lines:
+        if any(marker in line for marker in rules.REJECTION_MARKERS):
+            return line
+    return None
+
+
+def _commit_failure(answer: str) -> str:
+    """A readable reason from a failed `commit check`: the statement and Junos's message."""
+    m = re.search(r"\[edit ([^\]]*)\]\s*\n\s*'([^']*)'\s*\n\s*(.+)", answer)
+    if m is not None:
+        return f"`set {m.group(1)} {m.group(2)}`: {m.group(3).strip()}"
+    return _rejection(answer) or " ".join(answer.split())[:200] or "no answer"
+
+
+@dataclass
+class JunosCli:
+    """Lines to the SRX CLI over the session's netmiko channel: write a block, read its prompts."""
+
+    session: Session
+    timeout_s: float
+
+    @property
+    def where(self) -> str:
+        return _where(self.session)
+
+    def exchange(self, lines: Sequence[str]) -> list[str]:
+        """Send `lines` at once; each line's echo and answer, split at the prompts that follow."""
+        connection = self.session.connection
+        prompt = re.compile(rf"{re.escape(connection.base_prompt)}[>#]")
+        try:
+            connection.read_channel()  # anything left over belongs to no line of ours
+            connection.write_channel("".join(f"{line}\n" for line in lines))
+        except Exception:
+            raise self._lost(lines, 0) from None
+        buffer = ""
+        deadline = time.monotonic() + self.timeout_s
+        while len(prompt.findall(buffer)) < len(lines):
+            chunk = self._read(lines, buffer, prompt)
+            if not chunk:
+                if time.monotonic() > deadline:
+                    done = len(prompt.findall(buffer))
+                    raise DeviceError(
+                        f"{self.where}: no prompt within {self.timeout_s:g} s after"
+                        f" `{mask(lines[done])}`"
+                    )
+                time.sleep(POLL_S)
+            buffer += chunk
+        return [s.replace("\r", "") for s in prompt.split(buffer)[: len(lines)]]
+
+    def _read(self, lines: Sequence[str], buffer: str, prompt: re.Pattern[str]) -> str:
+        connection = self.session.connection
+        try:
+            chunk = str(connection.read_channel())
+        except Exception:
+            chunk = ""
+        channel = connection.remote_conn
+        if not chunk and (channel is None or channel.closed or not _transport_active(channel)):
+            raise self._lost(lines, len(prompt.findall(buffer)))
+        return chunk
+
+    def _lost(self, lines: Sequence[str], answered: int) -> DeviceError:
+        at = f" at `{mask(lines[answered])}`" if answered < len(lines) else ""
+        return DeviceError(
+            f"{self.where}: connection lost{at} ({answered} of {len(lines)} lines answered)"
+        )
+
+    def run(self, line: str) -> str:
+        """One line's answer (without its echo)."""
+        return _answer(self.exchange([line])[0])
+
+    def enter_private(self) -> None:
+        answer = self.run("configure private")
+        if (problem := _rejection(answer)) is not None:
+            raise DeviceError(f"{self.where}: cannot start a private configuration: {problem}")
+
+    def leave(self) -> None:
+        self.run("exit configuration-mode")
+
+    def candidate(self) -> list[str]:
+        return set_lines(self.run("show | display set"))
+
+
+def _transport_active(channel: object) -> bool:
+    transport = getattr(channel, "get_transport", lambda: None)()
+    return bool(transport is not None and transport.is_active())
+
+
+def _same_config(a: str, b: str) -> bool:
+    return set_lines(a) == set_lines(b)
+
+
+# ------------------------------------------------------------------ the transaction
+@dataclass
+class JunosTransaction:
+    """configure private → lines in blocks → commit check → commit confirmed; then confirm."""
+
+    session: Session
+    plan: Plan
+    backup: str
+    confirm_minutes: int = CONFIRM_MINUTES
+    block_lines: int = BLOCK_LINES
+    stage: Stage = "idle"
+    cli: JunosCli = field(init=False)
+
+    confirm_after_verify = True
+
+    def __post_init__(self) -> None:
+        self.cli = JunosCli(self.session, float(self.session.device.timeout_s))
+
+    def prepare(self) -> None:
+        """Open a private candidate: nobody else's uncommitted changes get committed with ours."""
+        self.cli.enter_private()
+        self.stage = "editing"
+
+    def apply(self) -> None:
+        """Load the plan, check it, `commit confirmed N`, back to operational mode for verify."""
+        commands = self.plan.commands
+        for start in range(0, len(commands), self.block_lines):
+            block = commands[start : start + self.block_lines]
+            for offset, segment in enumerate(self.cli.exchange(block)):
+                if (problem := _rejection(_answer(segment))) is not None:
+                    raise self._abort(
+                        f"the router rejected line {start + offset + 1}"
+                        f" `{mask(block[offset])}`: {mask(problem)}"
+                    )
+        check = self.cli.run("commit check")
+        if rules.CHECK_PASSED not in check:
+            raise self._abort(f"commit check refused {mask(_commit_failure(check))}")
+        committed = self.cli.run(f"commit confirmed {self.confirm_minutes}")
+        if rules.COMMIT_DONE not in committed:
+            raise self._abort(f"commit confirmed failed: {mask(_commit_failure(committed))}")
+        self.stage = "pending"
+        self.cli.leave()
+
+    def confirm(self) -> None:
+        """`commit` in a fresh private candidate: Junos takes any commit as the confirmation."""
+        self.cli.enter_private()
+        answer = self.cli.run("commit")
+        if rules.COMMIT_DONE not in answer:
+            error = self._abort(f"confirming the commit failed: {mask(_commit_failure(answer))}")
+            raise DeviceError(
+                f"{error}; the router rolls back by itself within {self.confirm_minutes} minutes"
+            )
+        self.stage = "confirmed"
+        self.cli.leave()
+
+    def rollback(self) -> None:
+        """Back to the backup: drop the candidate, or commit the rollback that matches it."""
+        if self.stage == "idle":
+            return
+        if self.stage == "editing":
+            self._discard()
+            return
+        # Pending: rollback 1 is the backup; after confirm the confirming commit sits between.
+        depth = 1 if self.stage == "pending" else 2
+        restore_rollback(self.cli, self.backup, (depth,))
+        self.stage = "idle"
+
+    def _discard(self) -> None:
+        """`rollback 0` and leave: the private candidate and its changes are gone."""
+        self.cli.run("rollback 0")
+        self.cli.leave()
+        self.stage = "idle"
+
+    def _abort(self, problem: str) -> DeviceError:
+        """Discard the candidate after `problem`; the error to raise, naming both if both failed."""
+        outcome = "nothing was committed"
+        try:
+            self._discard()
+        except DeviceError as error:
+            outcome = f"discarding the candidate failed too ({error}); it dies with the session"
+        return DeviceError(f"{self.cli.where}: {problem}; {outcome}")
+
+
+def restore_rollback(cli: JunosCli, backup: str, depths: Sequence[int]) -> int:
+    """Commit the first `rollback N` whose configuration is the backup; returns N.
+
+    Raises DeviceError (after `rollback 0`) when none of them is.
+    """
+    cli.enter_private()
+    for depth in depths:
+        answer = cli.run(f"rollback {depth}")
+        if _rejection(answer) is None and _same_config("\n".join(cli.candidate()), backup):
+            committed = cli.run("commit")
+            if rules.COMMIT_DONE not in committed:
+                break
+            cli.leave()
+            return depth
+    cli.run("rollback 0")
+    cli.leave()
+    raise DeviceError(
+        f"{cli.where}: no rollback among {', '.join(map(str, depths))} holds the backed-up"
+        " configuration; the router was left as it is"
+    )
+
+
+# ------------------------------------------------------------------ the deployer
+class JunosDeployer:
+    """cgw.push.Deployer for Junos: display set, scope, hier_config plan, commit confirmed."""
+
+    def read_running(self, session: Session) -> str:
+        """`show configuration | display set`, only the statements."""
+        return "".join(f"{line}\n" for line in set_lines(session.send_command(SHOW_SET)))
+
+    def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
+        """The statements cgw owns or shares for `vpn`, in the device's order."""
+        scope = JunosScope.of(device, vpn)
+        return "".join(f"{line}\n" for line in set_lines(running) if scope.in_scope(line))
+
+    def plan(
+        self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
+    ) -> Plan:
+        """hier_config's remediation, keys compared decoded (see plan_change)."""
+        return plan_change(owned_running, intended, device, vpn)
+
+    def transaction(self, session: Session, plan: Plan, backup: str) -> JunosTransaction:
+        return JunosTransaction(session, plan, backup)
+
+    def recover(self, session: Session, device: Device, backup: str) -> str:
+        """After a failed push: roll back an unconfirmed commit of ours now, else report."""
+        cli = JunosCli(session, float(device.timeout_s))
+        running = self.read_running(session)
+        if _same_config(running, backup):
+            return "the router runs its previous configuration (nothing of the push was committed)"
+        try:
+            restore_rollback(cli, backup, (1,))
+        except DeviceError:
+            return (
+                "the router runs a configuration committed after the backup (cgw's confirmed"
+                " change or someone else's); left as it is"
+            )
+        return "the unconfirmed commit was rolled back: the router runs its previous configuration"
+
+
+DEPLOYER: Final = JunosDeployer()

@@ -1,0 +1,499 @@
+"""Junos diff and push: scope, hier_config plans, $9$ keys, commit confirmed over real SSH."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
+
+import pytest
+from render_cases import golden_cases
+
+from cgw.errors import DeviceError, RenderError
+from cgw.lab.routers import SimClock, SimRouter, start_router
+from cgw.model import Credentials, Device, RenderedConfig, RenderedFile, VpnConnection
+from cgw.plan import Plan
+from cgw.platforms import get_platform
+from cgw.platforms.juniper_junos.deploy import (
+    CONFIRM_MINUTES,
+    DEPLOYER,
+    DEVICE_KEY,
+    JunosTransaction,
+    set_lines,
+)
+from cgw.platforms.juniper_junos.secret9 import NineDecodeError, decode_nine, encode_nine
+from cgw.push import compute_plan, push_plan
+from cgw.secrets import PreSharedKey
+from cgw.session import Session, open_session
+
+JUNOS = get_platform("juniper_junos")
+PASSWORD_ENV = "CGW_TEST_JUNOS_PASSWORD"
+PASSWORD = "lab-junos-pw"
+CASES = golden_cases("juniper_junos")
+PREFIX = "aws-vpn-0a1b2c3d4e5f60011"
+
+# Statements cgw must never touch: other interfaces and zones, another VPN's objects (one whose
+# name merely starts like ours), another st0 unit, a hand-written BGP group and route.
+UNRELATED = """\
+set system host-name branch-01
+set system services ssh
+set interfaces ge-0/0/0 unit 0 family inet address 203.0.113.11/24
+set interfaces ge-0/0/1 unit 0 family inet address 10.11.0.1/24
+set interfaces st0 unit 7 family inet address 169.254.200.2/30
+set security zones security-zone untrust interfaces ge-0/0/0.0
+set security zones security-zone trust interfaces ge-0/0/1.0
+set security zones security-zone trust interfaces st0.7 host-inbound-traffic system-services ping
+set security ike proposal partner-p1 dh-group group14
+set security ike policy partner pre-shared-key ascii-text "partnerSecret99"
+set security ike policy aws-vpn-0a1b2c3d4e5f600110-t1 mode main
+set security ipsec vpn aws-vpn-0ffff000011112222-t1 bind-interface st0.7
+set routing-options static route 0.0.0.0/0 next-hop 203.0.113.1
+set routing-options static route 10.100.0.0/16 next-hop 10.11.0.254
+set routing-options autonomous-system 65011
+set protocols bgp group hand-written neighbor 192.0.2.1 peer-as 65100
+set policy-options policy-statement hand-export term a then accept
+"""
+
+
+def rendered(device: Device, vpn: VpnConnection) -> RenderedConfig:
+    return JUNOS.render(device, vpn)
+
+
+def with_tunnel(vpn: VpnConnection, index: int, **changes: Any) -> VpnConnection:
+    tunnels = list(vpn.tunnels)
+    tunnels[index] = replace(tunnels[index], **changes)
+    return replace(vpn, tunnels=(tunnels[0], tunnels[1]))
+
+
+def obfuscated(text: str) -> str:
+    """Rendered lines as an SRX shows them: ascii-text keys as $9$."""
+    rng = random.Random(7)
+    out = []
+    for line in text.splitlines():
+        head, sep, key = line.partition('ascii-text "')
+        out.append(f'{head}{sep}{encode_nine(key.rstrip(chr(34)), rng)}"' if sep else line)
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ $9$
+# Published pairs: netconan tests/unit/test_juniper_secrets.py (intentionet/netconan) and the
+# netmeld junos-type9-decode README (netmeld/netmeld playbook/junos-type9-decode/README.md).
+NINE_EXAMPLES = (
+    ("$9$nnet/9pOBEyrv", "abc"),
+    ("$9$nnet/p01RhrKM", "123"),
+    ("$9$nnet9pBcSe8xdApK8xdg4aZUi.5", "netconan"),
+    ("$9$aaZGiq.5F39", "abc"),
+    ("$9$aaGi.Qz6t0IDi/t0IrlKM8xds", "netconan"),
+    ("$9$2GgZjHkPQ39.PhrvLVb.P5Tz6", "password"),
+)
+
+
+@pytest.mark.parametrize(("secret", "clear"), NINE_EXAMPLES)
+def test_nine_decodes_published_examples(secret: str, clear: str) -> None:
+    assert decode_nine(secret) == clear
+
+
+def test_nine_round_trips_every_key_alphabet_character() -> None:
+    rng = random.Random(1)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."
+    for length in (1, 7, 8, 32, 64):
+        key = "".join(rng.choice(alphabet) for _ in range(length))
+        first, second = encode_nine(key, rng), encode_nine(key, rng)
+        assert first.startswith("$9$") and key not in first
+        assert decode_nine(first) == decode_nine(second) == key
+
+
+@pytest.mark.parametrize("bad", ["plain", "$9$", "$9$Q!", "$9$iH"])
+def test_nine_refuses_malformed_strings(bad: str) -> None:
+    with pytest.raises(NineDecodeError) as caught:
+        decode_nine(bad)
+    assert bad.removeprefix("$9$") not in str(caught.value) or bad == "$9$"
+
+
+# ------------------------------------------------------------------ scope and plans (pure)
+def case(name: str = "branch-01") -> tuple[Device, VpnConnection]:
+    return CASES[name]
+
+
+def test_owned_takes_every_rendered_line_and_nothing_unrelated() -> None:
+    device, vpn = case()
+    intended = rendered(device, vpn).text
+    owned = DEPLOYER.owned(UNRELATED + intended, device, vpn)
+    assert set(set_lines(owned)) == set(set_lines(intended))
+    assert DEPLOYER.owned(UNRELATED, device, vpn) == ""
+
+
+def test_owned_static_routes_only_next_hops_into_the_tunnels() -> None:
+    device, vpn = case("branch-04")
+    running = UNRELATED + rendered(device, vpn).text
+    owned = set_lines(DEPLOYER.owned(running, device, vpn))
+    routes = [line for line in owned if line.startswith("set routing-options")]
+    assert routes == [
+        "set routing-options static route 10.100.0.0/16 next-hop st0.1",
+        "set routing-options static route 10.100.0.0/16 qualified-next-hop st0.2 preference 10",
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_first_plan_is_every_rendered_line_and_the_second_is_empty(name: str) -> None:
+    device, vpn = case(name)
+    intended = rendered(device, vpn)
+    first = DEPLOYER.plan("", intended, device, vpn)
+    assert sorted(first.commands) == sorted(set_lines(intended.text))
+    # objects before what references them: proposals, policies, gateways, st0 units, VPNs
+    order = ["ike proposal", "ike policy", "ike gateway", "interfaces st0", "ipsec vpn"]
+    firsts = [next(i for i, c in enumerate(first.commands) if what in c) for what in order]
+    assert firsts == sorted(firsts)
+    again = DEPLOYER.plan(obfuscated(intended.text), intended, device, vpn)
+    assert again.in_sync and again.unified_diff() == ""
+
+
+def plan_against(old_vpn: VpnConnection, new_vpn: VpnConnection, name: str = "branch-01") -> Plan:
+    device, _ = case(name)
+    old = obfuscated(rendered(device, old_vpn).text)
+    return DEPLOYER.plan(
+        DEPLOYER.owned(UNRELATED + old, device, new_vpn), rendered(device, new_vpn), device, new_vpn
+    )
+
+
+def test_changed_psk_is_one_set_in_place() -> None:
+    _, vpn = case()
+    new = with_tunnel(vpn, 0, psk=PreSharedKey("NewTunnel1Key_abc"))
+    plan = plan_against(vpn, new)
+    assert plan.commands == (
+        f'set security ike policy {PREFIX}-t1 pre-shared-key ascii-text "NewTunnel1Key_abc"',
+    )
+    assert DEVICE_KEY in plan.running and "branch01Tunnel1Key" not in plan.running
+
+
+def test_changed_tunnel_destination_replaces_the_gateway_address() -> None:
+    _, vpn = case()
+    plan = plan_against(vpn, with_tunnel(vpn, 1, aws_outside_ip=ip_address("198.51.100.99")))
+    # a gateway's `address` is a list on Junos: a plain `set` would add a second peer
+    assert plan.commands == (
+        f"delete security ike gateway {PREFIX}-t2 address 198.51.100.12",
+        f"set security ike gateway {PREFIX}-t2 address 198.51.100.99",
+    )
+
+
+def test_changed_dh_group_is_one_set_in_place() -> None:
+    _, vpn = case()
+    phase1 = replace(vpn.tunnels[0].phase1, dh_groups=(21,))
+    plan = plan_against(vpn, with_tunnel(vpn, 0, phase1=phase1))
+    assert plan.commands == (f"set security ike proposal {PREFIX}-t1-1 dh-group group21",)
+
+
+def test_a_stale_object_of_the_vpn_goes_in_one_delete() -> None:
+    device, vpn = case()
+    intended = rendered(device, vpn)
+    stale = (
+        f"set security ike proposal {PREFIX}-t1-2 dh-group group14\n"
+        f"set security ike proposal {PREFIX}-t1-2 lifetime-seconds 28800\n"
+        f"set security ike policy {PREFIX}-t1 proposals {PREFIX}-t1-2\n"
+        f"set security ike gateway {PREFIX}-t1 nat-keepalive 10\n"
+    )
+    owned = DEPLOYER.owned(UNRELATED + obfuscated(intended.text) + stale, device, vpn)
+    plan = DEPLOYER.plan(owned, intended, device, vpn)
+    assert plan.commands == (
+        f"delete security ike gateway {PREFIX}-t1 nat-keepalive",
+        f"delete security ike policy {PREFIX}-t1 proposals {PREFIX}-t1-2",
+        f"delete security ike proposal {PREFIX}-t1-2",
+    )
+
+
+def test_shared_statements_are_added_when_missing_and_otherwise_left_alone() -> None:
+    device, vpn = case()
+    intended = rendered(device, vpn)
+    lines = set_lines(intended.text)
+    mss = next(line for line in lines if "tcp-mss" in line)
+    ike = next(line for line in lines if "system-services ike" in line)
+    running = "\n".join(line for line in lines if line not in (mss, ike))
+    running += "\nset security flow tcp-mss ipsec-vpn mss 1360\n"
+    plan = DEPLOYER.plan(DEPLOYER.owned(running, device, vpn), intended, device, vpn)
+    assert plan.commands == (ike,)
+    assert any("mss 1360" in note for note in plan.notes)
+    assert "mss 1360" in plan.intended and "mss 1379" not in plan.intended
+
+
+def test_a_template_line_outside_the_scope_is_refused() -> None:
+    device, vpn = case()
+    intended = rendered(device, vpn)
+    stray = RenderedConfig(
+        device.name,
+        intended.platform,
+        vpn.id,
+        (RenderedFile("running-config", intended.text + "set system ntp server 192.0.2.5\n"),),
+    )
+    with pytest.raises(RenderError, match="ntp server"):
+        DEPLOYER.plan("", stray, device, vpn)
+
+
+# ------------------------------------------------------------------ over SSH to the lab SRX
+@dataclass
+class Lab:
+    """One simulated SRX and a device entry pointing at it."""
+
+    router: SimRouter
+    device: Device
+    vpn: VpnConnection
+    known_hosts: Path
+    tmp: Path
+
+    def session(self) -> Session:
+        return open_session(self.device, "juniper_junos", known_hosts=self.known_hosts)
+
+    def push(self, vpn: VpnConnection | None = None, **options: Any) -> Any:
+        vpn = vpn or self.vpn
+        intended = rendered(self.device, vpn)
+        with self.session() as session:
+            running, plan = compute_plan(DEPLOYER, session, self.device, vpn, intended)
+            return push_plan(
+                DEPLOYER, session, self.device, running, plan, backup_dir=self.tmp, **options
+            )
+
+    def plan(self, vpn: VpnConnection | None = None) -> Plan:
+        vpn = vpn or self.vpn
+        with self.session() as session:
+            return compute_plan(DEPLOYER, session, self.device, vpn, rendered(self.device, vpn))[1]
+
+    def recover(self, backup: str) -> str:
+        with self.session() as session:
+            return DEPLOYER.recover(session, self.device, backup)
+
+
+LabFactory = Callable[..., Lab]
+
+
+@pytest.fixture
+def lab_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LabFactory]:
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    started: list[SimRouter] = []
+
+    def start(name: str = "branch-01", initial: str = UNRELATED, timeout_s: int = 10) -> Lab:
+        router = start_router(
+            "juniper_junos",
+            hostname="branch-01",
+            username="admin",
+            password=PASSWORD,
+            host_key_path=tmp_path / "srx.key",
+            initial_config=initial,
+            clock=SimClock(),
+        )
+        started.append(router)
+        router.state.secret_encoder = encode_nine  # store keys as $9$, as an SRX does
+        known_hosts = tmp_path / f"known_hosts-{router.port}"
+        known_hosts.write_text(router.known_hosts_line() + "\n")
+        device, vpn = case(name)
+        device = replace(
+            device,
+            port=router.port,
+            credentials=Credentials(username="admin", password_env=PASSWORD_ENV),
+            timeout_s=timeout_s,
+        )
+        return Lab(router, device, vpn, known_hosts, tmp_path)
+
+    yield start
+    for router in started:
+        router.stop()
+
+
+def unrelated_untouched(running: str) -> bool:
+    kept = set(set_lines(running))
+    # the bare WAN zone binding gains `system-services ike` below it (a shared statement)
+    bare = "set security zones security-zone untrust interfaces ge-0/0/0.0"
+    return all(line in kept for line in set_lines(UNRELATED) if line != bare)
+
+
+def test_first_push_applies_stores_keys_as_nine_and_a_second_plan_is_empty(
+    lab_factory: LabFactory,
+) -> None:
+    lab = lab_factory()
+    result = lab.push()
+    assert result.outcome == "applied"
+    running = lab.router.running_config()
+    assert unrelated_untouched(running)
+    intended = set_lines(rendered(lab.device, lab.vpn).text)
+    keys = [line for line in intended if "ascii-text" in line]
+    assert all(line not in running for line in keys) and running.count('ascii-text "$9$') == 2
+    assert set(intended) - set(set_lines(running)) == set(keys)
+    assert lab.plan().in_sync
+    assert lab.router.clock.pending() == 0  # confirmed: nothing left to roll back
+
+
+def test_changed_psk_over_ssh_sends_one_line(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    lab.push()
+    new = with_tunnel(lab.vpn, 1, psk=PreSharedKey("Changed_T2_key.x"))
+    plan = lab.plan(new)
+    assert plan.commands == (
+        f'set security ike policy {PREFIX}-t2 pre-shared-key ascii-text "Changed_T2_key.x"',
+    )
+    assert lab.push(new).outcome == "applied"
+    assert lab.plan(new).in_sync and not lab.plan(lab.vpn).in_sync
+
+
+def test_rejected_line_rolls_back_and_names_the_line(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    bad = f"set security ipsec vpn {PREFIX}-t2 df-bit clear"
+    number = lab.plan().commands.index(bad) + 1
+    lab.router.faults.reject_commands = {bad}
+    with pytest.raises(DeviceError, match=f"rejected line {number} `{bad}`: syntax error"):
+        lab.push()
+    assert lab.router.running_config() == before and lab.router.clock.pending() == 0
+    with lab.session() as session:  # back in operational mode, nothing left in a candidate
+        assert "Hostname: branch-01" in session.send_command("show version")
+    assert "nothing of the push was committed" in lab.recover(before)
+
+
+def test_rejected_key_line_is_named_without_the_key(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    key_line = f'set security ike policy {PREFIX}-t1 pre-shared-key ascii-text "branch01Tunnel1Key"'
+    lab.router.faults.reject_commands = {key_line}
+    with pytest.raises(DeviceError) as caught:
+        lab.push()
+    message = str(caught.value)
+    assert f"policy {PREFIX}-t1 pre-shared-key ascii-text" in message
+    assert "branch01Tunnel1Key" not in message
+
+
+def test_commit_check_failure_names_the_statement(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    gateway = f"security ike gateway {PREFIX}-t1"
+    plan = Plan(
+        lab.device.name,
+        "juniper_junos",
+        lab.vpn.id,
+        "",
+        "",
+        commands=(
+            f"set {gateway} ike-policy missing",
+            f"set {gateway} external-interface ge-0/0/0.0",
+        ),
+    )
+    with lab.session() as session:
+        transaction = JunosTransaction(session, plan, before)
+        transaction.prepare()
+        with pytest.raises(DeviceError, match=f"`set {gateway} ike-policy missing`: Referenced"):
+            transaction.apply()
+    assert lab.router.running_config() == before
+
+
+@dataclass(frozen=True)
+class FakeStatus:
+    overall: str
+
+
+def test_verify_down_rolls_back_the_confirmed_commit(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    result = lab.push(verify=lambda: FakeStatus("DOWN"))
+    assert result.outcome == "rolled-back"
+    assert lab.router.running_config() == before and lab.router.clock.pending() == 0
+
+
+def test_verify_up_confirms_and_survives_the_timer(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    seen: list[str] = []
+
+    def verify() -> FakeStatus:
+        seen.append(lab.router.running_config())
+        assert lab.router.clock.pending() == 1  # verify runs inside the commit confirmed window
+        return FakeStatus("UP")
+
+    assert lab.push(verify=verify).outcome == "applied"
+    after = lab.router.running_config()
+    lab.router.clock.advance(CONFIRM_MINUTES * 60 * 3)
+    assert lab.router.running_config() == after == seen[0]
+
+
+def test_rollback_after_confirm_restores_the_backup(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    intended = rendered(lab.device, lab.vpn)
+    with lab.session() as session:
+        running, plan = compute_plan(DEPLOYER, session, lab.device, lab.vpn, intended)
+        transaction = DEPLOYER.transaction(session, plan, running)
+        transaction.prepare()
+        transaction.apply()
+        transaction.confirm()
+        assert lab.router.running_config() != before
+        transaction.rollback()
+    assert lab.router.running_config() == before
+
+
+def new_config(lab_factory: LabFactory, name: str, initial: str) -> tuple[str, range]:
+    """The running config after a clean push, and the numbers of the lines that push sent."""
+    lab = lab_factory(name, initial)
+    intended = rendered(lab.device, lab.vpn)
+    with lab.session() as session:
+        first = lab.router.context.lines_received + 1  # after netmiko's own session set-up
+        running, plan = compute_plan(DEPLOYER, session, lab.device, lab.vpn, intended)
+        push_plan(DEPLOYER, session, lab.device, running, plan, backup_dir=lab.tmp)
+        last = lab.router.context.lines_received  # before netmiko's goodbye
+    return lab.router.running_config(), range(first, last + 1)
+
+
+def clear_keys(text: str) -> list[str]:
+    """Statements with $9$ keys decoded: an SRX re-obfuscates a key with a new salt each time."""
+    out = []
+    for line in set_lines(text):
+        head, sep, key = line.partition('ascii-text "$9$')
+        out.append(
+            f'{head}ascii-text "{decode_nine("$9$" + key.rstrip(chr(34)))}"' if sep else line
+        )
+    return out
+
+
+def drop_and_recover(lab: Lab, k: int, old: str, new: str) -> str:
+    """Cut the push session after its `k`th line, then recover; which config the router ends with.
+
+    Inside the commit confirmed window the new configuration runs until it is confirmed or the
+    router's timer expires: odd k let the timer expire, even k let cgw's recover() act.
+    """
+    lab.router.faults.drop_after_lines = k
+    try:
+        lab.push()
+    except DeviceError as error:
+        assert PASSWORD not in str(error) and "Tunnel1Key" not in str(error)
+    lab.router.faults.clear()
+    if lab.router.clock.pending():
+        assert clear_keys(lab.router.running_config()) == clear_keys(new)
+        if k % 2:
+            lab.router.clock.advance(CONFIRM_MINUTES * 60 + 1)
+            assert lab.router.running_config() == old
+            return "expired"
+    elif lab.router.running_config() == old:
+        return "old"  # nothing was committed: the private candidate died with the session
+    message = lab.recover(old)
+    running = lab.router.running_config()
+    assert running == old or clear_keys(running) == clear_keys(new), f"mixed after line {k}"
+    return "recovered" if running == old else f"new: {message}"
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [("branch-01", "first push"), ("branch-04", "psk and destination change")],
+)
+def test_drop_after_every_line_leaves_old_or_new(
+    lab_factory: LabFactory, name: str, change: str
+) -> None:
+    device, vpn = case(name)
+    initial = UNRELATED
+    if change != "first push":
+        old_vpn = with_tunnel(vpn, 0, psk=PreSharedKey("OldTunnel1Key_x"))
+        old_vpn = with_tunnel(old_vpn, 1, aws_outside_ip=ip_address("198.51.100.77"))
+        initial = UNRELATED + obfuscated(rendered(device, old_vpn).text)
+    new, push_lines = new_config(lab_factory, name, initial)
+    outcomes = {}
+    for k in push_lines:
+        lab = lab_factory(name, initial, timeout_s=3)
+        old = lab.router.running_config()
+        outcomes[k] = drop_and_recover(lab, k, old, new)
+        lab.router.stop()
+    kinds = set(outcomes.values())
+    assert {"old", "expired", "recovered"} <= {kind.split(":")[0] for kind in kinds}, outcomes

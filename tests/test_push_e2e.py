@@ -1,0 +1,137 @@
+"""diff → push → verify → diff, end to end: the real `cgw` CLI, real SSH to the simulated routers,
+real HTTP to the lab AWS; tunnels come up only when what was pushed matches what AWS holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cgw.aws import AwsContext, fetch_vpn_connections
+from cgw.lab.sim_lab import SimLab, lab_environment, start_sim_lab
+
+
+@pytest.fixture(scope="module")
+def sim_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimLab]:
+    lab = start_sim_lab(tmp_path_factory.mktemp("sim-lab"))
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+def cgw(lab: SimLab, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point in a child process, pointed at the lab like a user's shell would be."""
+    return subprocess.run(
+        [sys.executable, "-m", "cgw", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **lab.env},
+        check=False,
+    )
+
+
+def lab_secrets(lab: SimLab) -> list[str]:
+    """Every PSK of the seeded VPNs and the routers' login password."""
+    with lab_environment(lab):
+        vpns = fetch_vpn_connections(AwsContext(), vpn_ids=list(lab.aws.vpn_ids.values()))
+    return [t.psk.reveal() for v in vpns for t in v.tunnels] + [lab.env["CGW_LAB_PASSWORD"]]
+
+
+def assert_no_secret(result: subprocess.CompletedProcess[str], secrets: list[str]) -> None:
+    leaked = [s for s in secrets if s in result.stdout or s in result.stderr]
+    assert not leaked, f"a secret was printed by cgw {' '.join(result.args[3:])}"
+
+
+def test_first_diff_shows_pending_changes_masked(sim_lab: SimLab) -> None:
+    result = cgw(sim_lab, "diff", "--all")
+    assert result.returncode == 2, result.stderr
+    assert "<psk:tunnel1>" in result.stdout and "<psk:tunnel2>" in result.stdout
+    assert_no_secret(result, lab_secrets(sim_lab))
+    as_json = json.loads(cgw(sim_lab, "diff", "branch-01", "--json").stdout)
+    assert as_json[0]["in_sync"] is False and as_json[0]["commands"]
+
+
+def test_push_then_verify_up_then_in_sync(sim_lab: SimLab) -> None:
+    secrets = lab_secrets(sim_lab)
+    pushed = cgw(sim_lab, "push", "--all", "--yes")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert_no_secret(pushed, secrets)
+    verified = cgw(sim_lab, "verify", "--all", "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    statuses = json.loads(verified.stdout)
+    assert [s["overall"] for s in statuses] == ["UP", "UP", "UP"]
+    for status in statuses:
+        assert [t["up"] for t in status["tunnels"]] == [True, True]
+    again = cgw(sim_lab, "diff", "--all")
+    assert again.returncode == 0, again.stdout + again.stderr
+    second = cgw(sim_lab, "push", "--all", "--yes")
+    assert second.returncode == 0 and "nothing to change" in second.stdout
+    assert_no_secret(verified, secrets)
+
+
+def test_backups_are_private_and_hold_the_old_config(sim_lab: SimLab) -> None:
+    backups = sorted((Path(sim_lab.env["CGW_STATE_DIR"]) / "backups").rglob("*.cfg"))
+    assert {p.parent.name for p in backups} == {"branch-01", "branch-02", "branch-03"}
+    for path in backups:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_psk_changed_at_aws_shows_that_tunnel_down(sim_lab: SimLab) -> None:
+    """The router keeps the old key: tunnel 1 goes DOWN, tunnel 2 stays UP, exit 2."""
+    import boto3
+
+    vpn_id = sim_lab.aws.vpn_ids["branch-01"]
+    with lab_environment(sim_lab):
+        vpn = fetch_vpn_connections(AwsContext(), vpn_ids=[vpn_id])[0]
+        ec2 = boto3.client("ec2")
+        ec2.modify_vpn_tunnel_options(
+            VpnConnectionId=vpn_id,
+            VpnTunnelOutsideIpAddress=str(vpn.tunnels[0].aws_outside_ip),
+            TunnelOptions={"PreSharedKey": "Rotated.key_for_the_e2e_test"},
+        )
+    try:
+        result = cgw(sim_lab, "verify", "branch-01", "--json")
+        assert result.returncode == 2, result.stdout + result.stderr
+        status = json.loads(result.stdout)[0]
+        assert status["overall"] == "DEGRADED"
+        assert [t["up"] for t in status["tunnels"]] == [False, True]
+        assert "Rotated.key_for_the_e2e_test" not in result.stdout
+        pending = cgw(sim_lab, "diff", "branch-01")
+        assert pending.returncode == 2 and "<psk:tunnel1>" in pending.stdout
+        fixed = cgw(sim_lab, "push", "branch-01", "--yes")
+        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+        assert "Rotated.key_for_the_e2e_test" not in fixed.stdout + fixed.stderr
+    finally:
+        with lab_environment(sim_lab):
+            boto3.client("ec2").modify_vpn_tunnel_options(
+                VpnConnectionId=vpn_id,
+                VpnTunnelOutsideIpAddress=str(vpn.tunnels[0].aws_outside_ip),
+                TunnelOptions={"PreSharedKey": vpn.tunnels[0].psk.reveal()},
+            )
+    assert cgw(sim_lab, "push", "branch-01", "--yes").returncode == 0
+
+
+def test_changed_host_key_is_refused_and_nothing_is_sent(sim_lab: SimLab) -> None:
+    router = sim_lab.routers["branch-02"]
+    before = router.running_config()
+    router.rotate_host_key()
+    try:
+        result = cgw(sim_lab, "push", "branch-02", "--yes")
+        assert result.returncode == 1
+        assert "HOST KEY CHANGED" in result.stderr
+        assert "nothing to change" not in result.stdout
+        assert "Traceback" not in result.stderr
+        assert router.running_config() == before
+    finally:
+        known = sim_lab.known_hosts.read_text().splitlines()
+        port = f"[127.0.0.1]:{router.port} "
+        kept = [line for line in known if not line.startswith(port)]
+        sim_lab.known_hosts.write_text("\n".join([*kept, router.known_hosts_line()]) + "\n")
