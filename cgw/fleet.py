@@ -39,7 +39,8 @@ def run_fleet(
 ) -> list[Outcome[Result]]:
     """Run `task` for every (device name, item), at most `workers` at a time, in input order.
 
-    A CgwError ends that device's task only, as a one-line error; other devices go on.
+    A CgwError (or an OSError: a file that cannot be written) ends that device's task only, as
+    a one-line error; other devices go on.
     """
     if workers < 1:
         raise CgwError("--workers must be at least 1")
@@ -50,7 +51,7 @@ def run_fleet(
             name = futures[future]
             try:
                 outcome: Outcome[Result] = Outcome(name, value=future.result())
-            except CgwError as exc:
+            except (CgwError, OSError) as exc:
                 outcome = Outcome(name, error=PROCESS_MASKER.mask(" ".join(str(exc).split())))
             outcomes[name] = outcome
             if on_done is not None:

@@ -44,18 +44,33 @@ class PreSharedKey:
 
 # Where AWS's wire formats carry a key, for text logged before cgw knows the value (botocore's
 # debug log of a DescribeVpnConnections body, a request's query string, a Secrets Manager reply).
-_SECRET_FIELDS = (
+_AWS_SECRET_FIELDS = (
     re.compile(r"(?i)(<(pre_?shared_?key|secretString)>)[^<]*(</\2>)"),
     re.compile(r"(?i)(&lt;(pre_?shared_?key)&gt;).*?(&lt;/\2&gt;)"),
     re.compile(r"""(?i)(["']?(preSharedKey|secretString)["']?\s*[:=]\s*["'])[^"']*(["'])"""),
     re.compile(r"(?i)((PreSharedKey)=)[^&\s]*()"),
 )
+# Where device configurations carry a key, for keys cgw does not know (the one a device still
+# holds after AWS rotated it, another VPN's): Junos `pre-shared-key ascii-text "..."`, IOS
+# `pre-shared-key [local|remote] [address A [MASK] key] [0|6|7] KEY`, swanctl `secret = ...`.
+# A value already replaced by a label (`<psk:tunnel1>`) is left as it is.
+_DEVICE_SECRET_FIELDS = (
+    re.compile(r'(?i)(pre-shared-key\s+(?:ascii-text|hexadecimal)\s+)(?!<)("[^"]*"|\S+)'),
+    re.compile(
+        r"(?i)(pre-shared-key(?:\s+(?:local|remote))?"
+        r"(?:\s+address\s+\S+(?:\s+\d+\.\d+\.\d+\.\d+)?\s+key)?(?:\s+[067](?=\s))?\s+)"
+        r"(?!<|ascii-text|hexadecimal|address|local|remote)(\S+)"
+    ),
+    re.compile(r'(?im)(^\s*secret\s*=\s*)(?!<)("[^"]*"|\S+)'),
+)
 
 
 def mask_secret_fields(text: str) -> str:
-    """Blank the value of every PSK-bearing field of AWS's XML, JSON and query formats."""
-    for pattern in _SECRET_FIELDS:
+    """Blank every key-bearing field of AWS's formats and of device configurations."""
+    for pattern in _AWS_SECRET_FIELDS:
         text = pattern.sub(lambda m: f"{m.group(1)}<psk>{m.group(3)}", text)
+    for pattern in _DEVICE_SECRET_FIELDS:
+        text = pattern.sub(lambda m: f"{m.group(1)}<secret>", text)
     return text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,15 @@ if TYPE_CHECKING:
     from cgw.push import Deployer, PushResult
     from cgw.session import Session
     from cgw.verify import DeviceStatus
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """How cgw opens SSH sessions: the host keys it trusts and where session logs go."""
+
+    known_hosts: Path
+    accept_new_host_key: bool = False
+    session_log_dir: Path | None = None  # one masked log per device, mode 0600
 
 
 @dataclass(frozen=True)
@@ -84,24 +93,27 @@ def save_rendered(rendered: RenderedConfig, directory: Path) -> list[Path]:
     return written
 
 
-def verify_device(
-    job: DeviceJob, *, known_hosts: Path, accept_new_host_key: bool = False
-) -> DeviceStatus:
+def verify_device(job: DeviceJob, ssh: SshOptions) -> DeviceStatus:
     """Open an SSH session to the device and judge both tunnels of its VPN."""
-    with device_session(job, known_hosts, accept_new_host_key) as session:
+    with device_session(job, ssh) as session:
         return collect_status(session, job)
 
 
-def device_session(job: DeviceJob, known_hosts: Path, accept_new_host_key: bool) -> Session:
+def device_session(job: DeviceJob, ssh: SshOptions) -> Session:
     """An SSH session to the job's device, host key checked, its VPN's PSKs masked in logs."""
     from cgw.platforms import get_platform
     from cgw.session import open_session
 
+    if ssh.session_log_dir is not None:
+        ssh.session_log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return open_session(
         job.device,
         get_platform(job.device.platform).netmiko_device_type,
-        known_hosts=known_hosts,
-        accept_new_host_key=accept_new_host_key,
+        known_hosts=ssh.known_hosts,
+        accept_new_host_key=ssh.accept_new_host_key,
+        session_log=(
+            ssh.session_log_dir / f"{job.device.name}.log" if ssh.session_log_dir else None
+        ),
         masker=masker_for(job.vpn),
     )
 
@@ -134,22 +146,21 @@ def wait_until_up(
         time.sleep(min(interval_s, max(0.0, deadline - time.monotonic())))
 
 
-def plan_device(job: DeviceJob, *, known_hosts: Path, accept_new_host_key: bool = False) -> Plan:
+def plan_device(job: DeviceJob, ssh: SshOptions) -> Plan:
     """Read the device over SSH and plan the change to cgw's intended configuration."""
     from cgw.platforms import get_platform
     from cgw.push import compute_plan
 
     deployer = get_platform(job.device.platform).deployer
     intended = render_config(job.device, job.vpn)
-    with device_session(job, known_hosts, accept_new_host_key) as session:
+    with device_session(job, ssh) as session:
         return compute_plan(deployer, session, job.device, job.vpn, intended)[1]
 
 
 def push_device(
     job: DeviceJob,
+    ssh: SshOptions,
     *,
-    known_hosts: Path,
-    accept_new_host_key: bool = False,
     expected: Plan | None = None,
     verify: bool = True,
     verify_timeout_s: float = 60.0,
@@ -166,7 +177,7 @@ def push_device(
 
     deployer = get_platform(job.device.platform).deployer
     intended = render_config(job.device, job.vpn)
-    with device_session(job, known_hosts, accept_new_host_key) as session:
+    with device_session(job, ssh) as session:
         running, plan = compute_plan(deployer, session, job.device, job.vpn, intended)
         if expected is not None and plan.commands != expected.commands:
             raise DeviceError(
@@ -186,15 +197,13 @@ def push_device(
             )
         except DeviceError as exc:
             failure = str(exc)
-    raise DeviceError(_recover(job, deployer, running, failure, known_hosts))
+    raise DeviceError(_recover(job, deployer, running, failure, ssh))
 
 
-def _recover(
-    job: DeviceJob, deployer: Deployer, backup: str, failure: str, known_hosts: Path
-) -> str:
+def _recover(job: DeviceJob, deployer: Deployer, backup: str, failure: str, ssh: SshOptions) -> str:
     """After a failed push, reconnect once and have the platform restore the backup."""
     try:
-        with device_session(job, known_hosts, False) as session:
+        with device_session(job, replace(ssh, accept_new_host_key=False)) as session:
             restored = deployer.recover(session, job.device, backup)
     except CgwError as exc:
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cgw.aws import AwsContext, fetch_vpn_connections
+from cgw.lab.routers import Faults
 from cgw.lab.sim_lab import SimLab, lab_environment, start_sim_lab
 
 
@@ -135,3 +137,95 @@ def test_changed_host_key_is_refused_and_nothing_is_sent(sim_lab: SimLab) -> Non
         port = f"[127.0.0.1]:{router.port} "
         kept = [line for line in known if not line.startswith(port)]
         sim_lab.known_hosts.write_text("\n".join([*kept, router.known_hosts_line()]) + "\n")
+
+
+def test_session_logs_are_masked_and_private(sim_lab: SimLab, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    assert cgw(sim_lab, "push", "--all", "--yes").returncode == 0
+    result = cgw(sim_lab, "diff", "--all", "--session-log", str(logs))
+    assert result.returncode == 0, result.stdout + result.stderr
+    secrets = lab_secrets(sim_lab)
+    files = sorted(logs.glob("*.log"))
+    assert [f.name for f in files] == ["branch-01.log", "branch-02.log", "branch-03.log"]
+    for path in files:
+        text = path.read_text()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert not [s for s in secrets if s in text], f"secret in {path.name}"
+    # The IOS running-config read over the session holds both keys: masked, by tunnel.
+    ios_log = (logs / "branch-01.log").read_text()
+    assert "<psk:tunnel1>" in ios_log and "<psk:tunnel2>" in ios_log
+
+
+class DropOnce(Faults):
+    """Cut the first session that reaches `drop_after_lines`, then behave again (recovery works)."""
+
+    def should_drop(self, lines_received: int) -> bool:
+        if super().should_drop(lines_received):
+            self.drop_after_lines = None
+            return True
+        return False
+
+
+@pytest.mark.parametrize("lines", [4, 8, 11, 14, 18, 25])
+def test_connection_dropped_mid_push_exits_1_and_leaves_old_or_new(
+    sim_lab: SimLab, lines: int
+) -> None:
+    """A PSK change pending; the session is cut after `lines` lines: one clear line, exit 1,
+    and the router holds exactly its old configuration or exactly the new one."""
+    import boto3
+
+    router = sim_lab.routers["branch-01"]
+    vpn_id = sim_lab.aws.vpn_ids["branch-01"]
+    with lab_environment(sim_lab):
+        vpn = fetch_vpn_connections(AwsContext(), vpn_ids=[vpn_id])[0]
+    outside_ip = str(vpn.tunnels[1].aws_outside_ip)
+    keys = [f"Drop{lines}.test_key_a", f"Drop{lines}.test_key_b"]
+
+    def set_psk(psk: str) -> None:
+        with lab_environment(sim_lab):
+            boto3.client("ec2").modify_vpn_tunnel_options(
+                VpnConnectionId=vpn_id, VpnTunnelOutsideIpAddress=outside_ip,
+                TunnelOptions={"PreSharedKey": psk},
+            )  # fmt: skip
+
+    try:
+        set_psk(keys[0])
+        assert cgw(sim_lab, "push", "branch-01", "--yes").returncode == 0
+        old = router.running_config()
+        set_psk(keys[1])
+        router.context.faults = DropOnce(drop_after_lines=lines)
+        result = cgw(sim_lab, "push", "branch-01", "--yes")
+        router.context.faults = Faults()
+        after = router.running_config()
+        assert not [k for k in keys if k in result.stdout + result.stderr]
+        if result.returncode == 0:  # the cut fell after the push had finished
+            assert keys[1] in after
+        else:
+            assert result.returncode == 1, result.stdout + result.stderr
+            errors = [line for line in result.stderr.splitlines() if line.startswith("cgw:")]
+            assert len(errors) == 1, result.stderr
+            assert "Traceback" not in result.stderr
+            assert after == old or keys[1] in after
+            assert cgw(sim_lab, "push", "branch-01", "--yes").returncode == 0
+        assert keys[1] in router.running_config()
+        assert cgw(sim_lab, "diff", "branch-01").returncode == 0
+    finally:
+        router.context.faults = Faults()
+        set_psk(vpn.tunnels[1].psk.reveal())
+        cgw(sim_lab, "push", "branch-01", "--yes")
+
+
+PSK_LIKE = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z0-9_.]{32}(?![A-Za-z0-9_.])")
+
+
+def test_demo_prints_no_secret() -> None:
+    """`cgw demo` makes its own lab: no 32-character key (AWS's PSK shape) in what it prints."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cgw", "demo"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "all steps as expected" in result.stdout
+    assert "<psk:tunnel1>" in result.stdout
+    suspicious = [t for t in PSK_LIKE.findall(result.stdout + result.stderr) if not t.isdigit()]
+    assert not suspicious, suspicious

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cgw.output import Printer
 from cgw.secrets import PROCESS_MASKER
+
+if TYPE_CHECKING:
+    from cgw.fleet import Outcome
+    from cgw.workflow import DeviceJob, SshOptions
 
 _COMMAND_MODULES = ("fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo")
 
@@ -25,6 +33,68 @@ class Options:
 
 
 pass_options = click.make_pass_decorator(Options)
+
+
+def device_options(command: Any) -> Any:
+    """Device selection and SSH options, shared by diff, push and verify."""
+    options = [
+        click.argument("devices", nargs=-1),
+        click.option("-g", "--group", help="Every device of an inventory group."),
+        click.option("--all", "everything", is_flag=True, help="Every inventory device."),
+        click.option("--workers", type=int, default=8, show_default=True,
+                     help="Devices at a time."),
+        click.option("--known-hosts", type=click.Path(path_type=Path, dir_okay=False),
+                     help="SSH known_hosts [$CGW_KNOWN_HOSTS or ~/.config/cgw/known_hosts]."),
+        click.option("--accept-new-host-key", is_flag=True,
+                     help="Trust and record first-seen host keys (changed keys are refused)."),
+        click.option("--session-log", type=click.Path(path_type=Path, file_okay=False),
+                     help="Write a session log per device here (secrets masked, mode 0600)."),
+        click.option("--json", "as_json", is_flag=True, help="JSON for programs."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def ssh_options(
+    known_hosts: Path | None, accept_new_host_key: bool, session_log: Path | None
+) -> SshOptions:
+    """The SSH settings the device options gave, with the default known_hosts file."""
+    from cgw.session import default_known_hosts
+    from cgw.workflow import SshOptions
+
+    return SshOptions(
+        known_hosts=known_hosts or default_known_hosts(),
+        accept_new_host_key=accept_new_host_key,
+        session_log_dir=session_log,
+    )
+
+
+def device_jobs(
+    options: Options, devices: tuple[str, ...], group: str | None, everything: bool
+) -> list[DeviceJob]:
+    """The chosen inventory devices, each with the VPN connection AWS has for it."""
+    from cgw.aws import AwsContext
+    from cgw.inventory import load_inventory
+    from cgw.workflow import vpns_for_devices
+
+    chosen = load_inventory(options.inventory).select(devices, group, everything)
+    return vpns_for_devices(AwsContext(profile=options.profile, region=options.region), chosen)
+
+
+def progress(total: int, verb: str) -> Callable[[Outcome[Any]], None] | None:
+    """A per-device progress line on stderr as each device finishes (for more than one)."""
+    if total <= 1:
+        return None
+    done = itertools.count(1)
+    started = time.monotonic()
+
+    def report(outcome: Outcome[Any]) -> None:
+        state = verb if outcome.ok else "failed"
+        elapsed = time.monotonic() - started
+        click.echo(f"[{next(done)}/{total}] {outcome.device} {state} ({elapsed:.1f} s)", err=True)
+
+    return report
 
 
 def printer(show_secrets: bool = False) -> Printer:

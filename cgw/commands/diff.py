@@ -7,60 +7,35 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cgw.commands import Options, pass_options, printer
+from cgw.commands import (
+    Options,
+    device_jobs,
+    device_options,
+    pass_options,
+    printer,
+    progress,
+    ssh_options,
+)
 
 if TYPE_CHECKING:
     from cgw.fleet import Outcome
     from cgw.output import Printer
     from cgw.plan import Plan
-    from cgw.workflow import DeviceJob
+    from cgw.workflow import DeviceJob, SshOptions
 
 EXIT_CHANGES = 2
 
 
-def device_options(command: Any) -> Any:
-    """The device-selection and SSH options diff and push share."""
-    for option in reversed(
-        [
-            click.argument("devices", nargs=-1),
-            click.option("-g", "--group", help="Every device of an inventory group."),
-            click.option("--all", "everything", is_flag=True, help="Every inventory device."),
-            click.option("--workers", type=int, default=8, show_default=True,
-                         help="Devices at a time."),
-            click.option("--known-hosts", type=click.Path(path_type=Path, dir_okay=False),
-                         help="SSH known_hosts [$CGW_KNOWN_HOSTS or ~/.config/cgw/known_hosts]."),
-            click.option("--accept-new-host-key", is_flag=True,
-                         help="Trust and record first-seen host keys (changed keys are refused)."),
-            click.option("--json", "as_json", is_flag=True, help="JSON for programs."),
-        ]
-    ):  # fmt: skip
-        command = option(command)
-    return command
-
-
-def device_jobs(
-    options: Options, devices: tuple[str, ...], group: str | None, everything: bool
-) -> Any:
-    from cgw.aws import AwsContext
-    from cgw.inventory import load_inventory
-    from cgw.workflow import vpns_for_devices
-
-    chosen = load_inventory(options.inventory).select(devices, group, everything)
-    return vpns_for_devices(AwsContext(profile=options.profile, region=options.region), chosen)
-
-
-def device_plans(
-    jobs: list[DeviceJob], known_hosts: Path | None, accept_new: bool, workers: int
-) -> list[Outcome[Plan]]:
+def device_plans(jobs: list[DeviceJob], ssh: SshOptions, workers: int) -> list[Outcome[Plan]]:
+    """Every device's plan, read over SSH, at most `workers` devices at a time."""
     from cgw.fleet import run_fleet
-    from cgw.session import default_known_hosts
     from cgw.workflow import plan_device
 
-    hosts_file = known_hosts or default_known_hosts()
     return run_fleet(
         [(job.device.name, job) for job in jobs],
-        lambda job: plan_device(job, known_hosts=hosts_file, accept_new_host_key=accept_new),
+        lambda job: plan_device(job, ssh),
         workers=workers,
+        on_done=progress(len(jobs), "planned"),
     )
 
 
@@ -117,13 +92,15 @@ def command(
     workers: int,
     known_hosts: Path | None,
     accept_new_host_key: bool,
+    session_log: Path | None,
     as_json: bool,
 ) -> int:
     """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
     from cgw.fleet import worst_exit_code
 
     jobs = device_jobs(options, devices, group, everything)
-    outcomes = device_plans(jobs, known_hosts, accept_new_host_key, workers)
+    ssh = ssh_options(known_hosts, accept_new_host_key, session_log)
+    outcomes = device_plans(jobs, ssh, workers)
     out = printer()
     codes = []
     for outcome in outcomes:

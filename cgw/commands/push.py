@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from cgw.commands import Options, pass_options, printer
-from cgw.commands.diff import (
-    EXIT_CHANGES,
+from cgw.commands import (
+    Options,
     device_jobs,
     device_options,
-    device_plans,
-    plan_json,
-    print_plan,
+    pass_options,
+    printer,
+    progress,
+    ssh_options,
 )
+from cgw.commands.diff import EXIT_CHANGES, device_plans, plan_json, print_plan
 
 if TYPE_CHECKING:
     from cgw.fleet import Outcome
@@ -41,6 +42,7 @@ def command(
     workers: int,
     known_hosts: Path | None,
     accept_new_host_key: bool,
+    session_log: Path | None,
     as_json: bool,
     yes: bool,
     no_verify: bool,
@@ -53,12 +55,12 @@ def command(
     applied but a tunnel is down (or the change was declined), 1 on any error.
     """
     from cgw.fleet import run_fleet, worst_exit_code
-    from cgw.session import default_known_hosts
     from cgw.workflow import push_device
 
     jobs = device_jobs(options, devices, group, everything)
     out = printer()
-    outcomes = device_plans(jobs, known_hosts, accept_new_host_key, workers)
+    ssh = ssh_options(known_hosts, accept_new_host_key, session_log)
+    outcomes = device_plans(jobs, ssh, workers)
     plans = {o.device: o.value for o in outcomes if o.value is not None}
     errors = [o for o in outcomes if o.value is None]
     for outcome in outcomes:
@@ -78,20 +80,23 @@ def command(
     if not yes and not click.confirm(f"Apply these changes to {len(pending)} device(s)?"):
         out.rich("declined: nothing was sent")
         return EXIT_CHANGES
-    hosts_file = known_hosts or default_known_hosts()
 
     def push(job: DeviceJob) -> PushResult:
         return push_device(
             job,
-            known_hosts=hosts_file,
-            accept_new_host_key=accept_new_host_key,
+            ssh,
             expected=plans[job.device.name],
             verify=not no_verify,
             verify_timeout_s=verify_timeout,
             rollback_on_down=rollback_on_down,
         )
 
-    results = run_fleet([(j.device.name, j) for j in pending], push, workers=workers)
+    results = run_fleet(
+        [(j.device.name, j) for j in pending],
+        push,
+        workers=workers,
+        on_done=progress(len(pending), "pushed"),
+    )
     codes = [1] * len(errors)
     codes += [r.value.exit_code if r.value is not None else 1 for r in results]
     for result in results:

@@ -9,30 +9,30 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from cgw.commands import Options, pass_options, printer
+from cgw.commands import (
+    Options,
+    device_jobs,
+    device_options,
+    pass_options,
+    printer,
+    progress,
+    ssh_options,
+)
 from cgw.errors import CgwError
 
 if TYPE_CHECKING:
     from cgw.fleet import Outcome
+    from cgw.model import TunnelTelemetry
     from cgw.output import Printer
     from cgw.verify import DeviceStatus
+    from cgw.workflow import DeviceJob, SshOptions
 
 STATE_STYLE = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "UNKNOWN": "magenta"}
 
 
 @click.command("verify")
-@click.argument("devices", nargs=-1)
-@click.option("-g", "--group", help="Every device of an inventory group.")
-@click.option("--all", "everything", is_flag=True, help="Every device of the inventory.")
-@click.option("--json", "as_json", is_flag=True, help="JSON for programs.")
+@device_options
 @click.option("--watch", type=float, metavar="SECONDS", help="Repeat until Ctrl-C; print changes.")
-@click.option("--workers", type=int, default=8, show_default=True, help="Devices at a time.")
-@click.option(
-    "--known-hosts",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="SSH known_hosts file [$CGW_KNOWN_HOSTS or ~/.config/cgw/known_hosts].",
-)
-@click.option("--accept-new-host-key", is_flag=True, help="Trust and record first-seen host keys.")
 @click.option("--platform", help="Offline: the platform whose output --from-dir holds.")
 @click.option(
     "--from-dir",
@@ -47,11 +47,12 @@ def command(
     devices: tuple[str, ...],
     group: str | None,
     everything: bool,
-    as_json: bool,
-    watch: float | None,
     workers: int,
     known_hosts: Path | None,
     accept_new_host_key: bool,
+    session_log: Path | None,
+    as_json: bool,
+    watch: float | None,
     platform: str | None,
     from_dir: Path | None,
     vpn_id: str | None,
@@ -72,10 +73,9 @@ def command(
         return _verify_offline(options, platform, from_dir, vpn_id, device_name, as_json)
     if vpn_id or device_name:
         raise CgwError("--vpn and --device go with --from-dir; name devices as arguments")
-    return _verify_online(
-        options, devices, group, everything, as_json, watch, workers, known_hosts,
-        accept_new_host_key,
-    )  # fmt: skip
+    jobs = device_jobs(options, devices, group, everything)
+    ssh = ssh_options(known_hosts, accept_new_host_key, session_log)
+    return _verify_online(options, jobs, ssh, as_json, watch, workers)
 
 
 def _verify_offline(
@@ -127,34 +127,31 @@ def _verify_offline(
 
 def _verify_online(
     options: Options,
-    names: tuple[str, ...],
-    group: str | None,
-    everything: bool,
+    jobs: list[DeviceJob],
+    ssh: SshOptions,
     as_json: bool,
     watch: float | None,
     workers: int,
-    known_hosts: Path | None,
-    accept_new_host_key: bool,
 ) -> int:
     from cgw.aws import AwsContext, fetch_telemetry
     from cgw.fleet import run_fleet, worst_exit_code
-    from cgw.inventory import load_inventory
-    from cgw.session import default_known_hosts
     from cgw.verify import status_to_json
-    from cgw.workflow import DeviceJob, verify_device, vpns_for_devices
+    from cgw.workflow import verify_device
 
-    devices = load_inventory(options.inventory).select(names, group, everything)
     ctx = AwsContext(profile=options.profile, region=options.region)
-    jobs = vpns_for_devices(ctx, devices)
-    hosts_file = known_hosts or default_known_hosts()
     out = printer()
 
     def verify(job: DeviceJob) -> DeviceStatus:
-        return verify_device(job, known_hosts=hosts_file, accept_new_host_key=accept_new_host_key)
+        return verify_device(job, ssh)
 
     previous: dict[str, str] = {}
     while True:
-        outcomes = run_fleet([(j.device.name, j) for j in jobs], verify, workers=workers)
+        outcomes = run_fleet(
+            [(j.device.name, j) for j in jobs],
+            verify,
+            workers=workers,
+            on_done=None if watch else progress(len(jobs), "verified"),
+        )
         codes = [_exit_code(o.value) if o.value is not None else 1 for o in outcomes]
         if as_json and not watch:
             out.json([_outcome_json(o, status_to_json) for o in outcomes])
@@ -173,7 +170,7 @@ def _verify_online(
             return worst_exit_code(codes)
 
 
-def _with_telemetry(job: Any, telemetry: Any) -> Any:
+def _with_telemetry(job: DeviceJob, telemetry: tuple[TunnelTelemetry, ...] | None) -> DeviceJob:
     from dataclasses import replace
 
     if telemetry is None:
