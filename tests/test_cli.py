@@ -256,3 +256,38 @@ def test_verify_offline_usage_errors(tmp_path: Path) -> None:
     assert result.returncode == 1 and "needs both --platform and --from-dir" in result.stderr
     missing = run_cgw("verify", "--platform", "cisco_xe", "--from-dir", str(tmp_path / "nope"))
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_lab_aws_serves_in_the_foreground_and_prints_no_key(tmp_path: Path) -> None:
+    """`cgw lab aws` prints its endpoint and the variables to export; Ctrl-C stops it."""
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cgw", "lab", "aws", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        lines: list[str] = []
+        while time.monotonic() < deadline and server.stdout is not None:
+            line = server.stdout.readline()
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+        fetched = run_cgw("fetch", "--cgw-ip", "203.0.113.11", "--json", "--show-secrets", env=env)
+        psks = [t["psk"] for t in json.loads(fetched.stdout)["tunnels"]]
+    finally:
+        server.send_signal(signal.SIGINT)
+        rest, errors = server.communicate(timeout=30)
+    printed = "".join(lines) + rest + errors
+    assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in printed
+    assert "branch-01" in printed
+    assert not [p for p in psks if p in printed]
+    assert server.returncode == 0

@@ -229,3 +229,46 @@ def test_demo_prints_no_secret() -> None:
     assert "<psk:tunnel1>" in result.stdout
     suspicious = [t for t in PSK_LIKE.findall(result.stdout + result.stderr) if not t.isdigit()]
     assert not suspicious, suspicious
+
+
+def test_verify_watch_prints_changes_until_interrupted(sim_lab: SimLab) -> None:
+    """`verify --watch`: a table first, then only what changed; Ctrl-C ends it with the last
+    round's exit code."""
+    import signal
+    import time
+
+    import boto3
+
+    assert cgw(sim_lab, "push", "branch-02", "--yes").returncode == 0
+    vpn_id = sim_lab.aws.vpn_ids["branch-02"]
+    with lab_environment(sim_lab):
+        vpn = fetch_vpn_connections(AwsContext(), vpn_ids=[vpn_id])[0]
+    outside_ip = str(vpn.tunnels[1].aws_outside_ip)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "cgw", "verify", "branch-02", "--watch", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **sim_lab.env},
+    )  # fmt: skip
+    try:
+        time.sleep(6)
+        with lab_environment(sim_lab):
+            boto3.client("ec2").modify_vpn_tunnel_options(
+                VpnConnectionId=vpn_id, VpnTunnelOutsideIpAddress=outside_ip,
+                TunnelOptions={"PreSharedKey": "Watch.rotated_key_2"},
+            )  # fmt: skip
+        time.sleep(6)
+        watcher.send_signal(signal.SIGINT)
+        stdout, stderr = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+        with lab_environment(sim_lab):
+            boto3.client("ec2").modify_vpn_tunnel_options(
+                VpnConnectionId=vpn_id, VpnTunnelOutsideIpAddress=outside_ip,
+                TunnelOptions={"PreSharedKey": vpn.tunnels[1].psk.reveal()},
+            )  # fmt: skip
+    assert "UP" in stdout  # the first round's table
+    assert "branch-02 tunnel 2: up → down" in stdout, stdout + stderr
+    assert "branch-02: UP → DEGRADED" in stdout
+    assert watcher.returncode == 2
+    assert "Watch.rotated_key_2" not in stdout + stderr
