@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 import time
@@ -35,8 +36,53 @@ class Options:
 pass_options = click.make_pass_decorator(Options)
 
 
-def device_options(command: Any) -> Any:
-    """Device selection and SSH options, shared by diff, push and verify."""
+@dataclass(frozen=True)
+class Selection:
+    """Which devices a command works on, how many at a time, and how it reaches them."""
+
+    devices: tuple[str, ...]
+    group: str | None
+    everything: bool
+    workers: int
+    known_hosts: Path | None
+    accept_new_host_key: bool
+    session_log: Path | None
+    as_json: bool
+
+    @property
+    def offline_conflict(self) -> bool:
+        """Whether devices were named (or a group, or --all): not allowed in offline modes."""
+        return bool(self.devices or self.group or self.everything)
+
+    def ssh(self) -> SshOptions:
+        """SSH settings, with the default known_hosts file."""
+        from cgw.session import default_known_hosts
+        from cgw.workflow import SshOptions
+
+        return SshOptions(
+            known_hosts=self.known_hosts or default_known_hosts(),
+            accept_new_host_key=self.accept_new_host_key,
+            session_log_dir=self.session_log,
+        )
+
+    def jobs(self, options: Options) -> list[DeviceJob]:
+        """The chosen inventory devices, each with the VPN connection AWS has for it."""
+        from cgw.aws import AwsContext
+        from cgw.inventory import load_inventory
+        from cgw.workflow import vpns_for_devices
+
+        chosen = load_inventory(options.inventory).select(self.devices, self.group, self.everything)
+        return vpns_for_devices(AwsContext(profile=options.profile, region=options.region), chosen)
+
+
+def device_options(command: Callable[..., int]) -> Callable[..., int]:
+    """Device selection and SSH options (diff, push, verify), handed over as `selection`."""
+
+    @functools.wraps(command)
+    def with_selection(*args: Any, **kwargs: Any) -> int:
+        fields = {name: kwargs.pop(name) for name in Selection.__dataclass_fields__}
+        return command(*args, selection=Selection(**fields), **kwargs)
+
     options = [
         click.argument("devices", nargs=-1),
         click.option("-g", "--group", help="Every device of an inventory group."),
@@ -51,35 +97,10 @@ def device_options(command: Any) -> Any:
                      help="Write a session log per device here (secrets masked, mode 0600)."),
         click.option("--json", "as_json", is_flag=True, help="JSON for programs."),
     ]  # fmt: skip
+    decorated: Callable[..., int] = with_selection
     for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def ssh_options(
-    known_hosts: Path | None, accept_new_host_key: bool, session_log: Path | None
-) -> SshOptions:
-    """The SSH settings the device options gave, with the default known_hosts file."""
-    from cgw.session import default_known_hosts
-    from cgw.workflow import SshOptions
-
-    return SshOptions(
-        known_hosts=known_hosts or default_known_hosts(),
-        accept_new_host_key=accept_new_host_key,
-        session_log_dir=session_log,
-    )
-
-
-def device_jobs(
-    options: Options, devices: tuple[str, ...], group: str | None, everything: bool
-) -> list[DeviceJob]:
-    """The chosen inventory devices, each with the VPN connection AWS has for it."""
-    from cgw.aws import AwsContext
-    from cgw.inventory import load_inventory
-    from cgw.workflow import vpns_for_devices
-
-    chosen = load_inventory(options.inventory).select(devices, group, everything)
-    return vpns_for_devices(AwsContext(profile=options.profile, region=options.region), chosen)
+        decorated = option(decorated)
+    return decorated
 
 
 def progress(total: int, verb: str) -> Callable[[Outcome[Any]], None] | None:

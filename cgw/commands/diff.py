@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from cgw.commands import (
     Options,
-    device_jobs,
+    Selection,
     device_options,
     pass_options,
     printer,
     progress,
-    ssh_options,
 )
 
 if TYPE_CHECKING:
@@ -84,23 +82,12 @@ def print_plan(out: Printer, plan: Plan) -> None:
 @click.command("diff")
 @device_options
 @pass_options
-def command(
-    options: Options,
-    devices: tuple[str, ...],
-    group: str | None,
-    everything: bool,
-    workers: int,
-    known_hosts: Path | None,
-    accept_new_host_key: bool,
-    session_log: Path | None,
-    as_json: bool,
-) -> int:
+def command(options: Options, selection: Selection) -> int:
     """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
     from cgw.fleet import worst_exit_code
 
-    jobs = device_jobs(options, devices, group, everything)
-    ssh = ssh_options(known_hosts, accept_new_host_key, session_log)
-    outcomes = device_plans(jobs, ssh, workers)
+    jobs = selection.jobs(options)
+    outcomes = device_plans(jobs, selection.ssh(), selection.workers)
     out = printer()
     codes = []
     for outcome in outcomes:
@@ -108,7 +95,7 @@ def command(
             codes.append(1)
         else:
             codes.append(0 if outcome.value.in_sync else EXIT_CHANGES)
-    if as_json:
+    if selection.as_json:
         out.json(
             [
                 plan_json(o.value) if o.value else {"device": o.device, "error": o.error}

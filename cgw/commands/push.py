@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -10,12 +9,11 @@ from rich.table import Table
 
 from cgw.commands import (
     Options,
-    device_jobs,
+    Selection,
     device_options,
     pass_options,
     printer,
     progress,
-    ssh_options,
 )
 from cgw.commands.diff import EXIT_CHANGES, device_plans, plan_json, print_plan
 
@@ -36,14 +34,7 @@ if TYPE_CHECKING:
 @pass_options
 def command(
     options: Options,
-    devices: tuple[str, ...],
-    group: str | None,
-    everything: bool,
-    workers: int,
-    known_hosts: Path | None,
-    accept_new_host_key: bool,
-    session_log: Path | None,
-    as_json: bool,
+    selection: Selection,
     yes: bool,
     no_verify: bool,
     verify_timeout: float,
@@ -57,10 +48,11 @@ def command(
     from cgw.fleet import run_fleet, worst_exit_code
     from cgw.workflow import push_device
 
-    jobs = device_jobs(options, devices, group, everything)
+    jobs = selection.jobs(options)
+    as_json = selection.as_json
     out = printer()
-    ssh = ssh_options(known_hosts, accept_new_host_key, session_log)
-    outcomes = device_plans(jobs, ssh, workers)
+    ssh = selection.ssh()
+    outcomes = device_plans(jobs, ssh, selection.workers)
     plans = {o.device: o.value for o in outcomes if o.value is not None}
     errors = [o for o in outcomes if o.value is None]
     for outcome in outcomes:
@@ -94,7 +86,7 @@ def command(
     results = run_fleet(
         [(j.device.name, j) for j in pending],
         push,
-        workers=workers,
+        workers=selection.workers,
         on_done=progress(len(pending), "pushed"),
     )
     codes = [1] * len(errors)

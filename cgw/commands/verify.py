@@ -11,12 +11,11 @@ from rich.table import Table
 
 from cgw.commands import (
     Options,
-    device_jobs,
+    Selection,
     device_options,
     pass_options,
     printer,
     progress,
-    ssh_options,
 )
 from cgw.errors import CgwError
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from cgw.model import TunnelTelemetry
     from cgw.output import Printer
     from cgw.verify import DeviceStatus
-    from cgw.workflow import DeviceJob, SshOptions
+    from cgw.workflow import DeviceJob
 
 STATE_STYLE = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "UNKNOWN": "magenta"}
 
@@ -44,14 +43,7 @@ STATE_STYLE = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "UNKNOWN": "m
 @pass_options
 def command(
     options: Options,
-    devices: tuple[str, ...],
-    group: str | None,
-    everything: bool,
-    workers: int,
-    known_hosts: Path | None,
-    accept_new_host_key: bool,
-    session_log: Path | None,
-    as_json: bool,
+    selection: Selection,
     watch: float | None,
     platform: str | None,
     from_dir: Path | None,
@@ -66,16 +58,14 @@ def command(
     cgw verify --platform cisco_xe --from-dir ./captures --json     offline
     """
     if from_dir is not None or platform is not None:
-        if devices or group or everything or watch:
+        if selection.offline_conflict or watch:
             raise CgwError("offline mode (--from-dir) takes no device names, groups or --watch")
         if from_dir is None or platform is None:
             raise CgwError("offline mode needs both --platform and --from-dir")
-        return _verify_offline(options, platform, from_dir, vpn_id, device_name, as_json)
+        return _verify_offline(options, platform, from_dir, vpn_id, device_name, selection.as_json)
     if vpn_id or device_name:
         raise CgwError("--vpn and --device go with --from-dir; name devices as arguments")
-    jobs = device_jobs(options, devices, group, everything)
-    ssh = ssh_options(known_hosts, accept_new_host_key, session_log)
-    return _verify_online(options, jobs, ssh, as_json, watch, workers)
+    return _verify_online(options, selection, watch)
 
 
 def _verify_offline(
@@ -125,19 +115,14 @@ def _verify_offline(
     return _exit_code(status)
 
 
-def _verify_online(
-    options: Options,
-    jobs: list[DeviceJob],
-    ssh: SshOptions,
-    as_json: bool,
-    watch: float | None,
-    workers: int,
-) -> int:
+def _verify_online(options: Options, selection: Selection, watch: float | None) -> int:
     from cgw.aws import AwsContext, fetch_telemetry
     from cgw.fleet import run_fleet, worst_exit_code
     from cgw.verify import status_to_json
     from cgw.workflow import verify_device
 
+    jobs = selection.jobs(options)
+    ssh = selection.ssh()
     ctx = AwsContext(profile=options.profile, region=options.region)
     out = printer()
 
@@ -149,11 +134,11 @@ def _verify_online(
         outcomes = run_fleet(
             [(j.device.name, j) for j in jobs],
             verify,
-            workers=workers,
+            workers=selection.workers,
             on_done=None if watch else progress(len(jobs), "verified"),
         )
         codes = [_exit_code(o.value) if o.value is not None else 1 for o in outcomes]
-        if as_json and not watch:
+        if selection.as_json and not watch:
             out.json([_outcome_json(o, status_to_json) for o in outcomes])
         elif watch and previous:
             _print_changes(out, outcomes, previous)
