@@ -12,6 +12,7 @@ bare configuration before every run. Target: ratio <= 0.5.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import tempfile
@@ -154,6 +155,8 @@ def time_netmiko(router: SimRouter, lines: list[str]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The simulated router's paramiko server logs every client hang-up; not benchmark output.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=3)

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cgw.lab.netns import CREDENTIAL_FOLDERS
+
 CHARON_CANDIDATES = ("/usr/lib/ipsec/charon", "/usr/libexec/ipsec/charon")
 
 # LAB-NOTES.md: the plugins a libipsec lab charon needs on Debian 12 (kdf is needed on 5.9.8,
@@ -27,22 +29,6 @@ PLUGINS = (
     " kernel-libipsec kernel-netlink socket-default vici updown"
 )
 
-# swanctl warns once per missing credential folder; create them all.
-CREDENTIAL_FOLDERS = (
-    "x509",
-    "x509ca",
-    "x509aa",
-    "x509ocsp",
-    "x509ac",
-    "x509crl",
-    "pubkey",
-    "private",
-    "rsa",
-    "ecdsa",
-    "bliss",
-    "pkcs8",
-    "pkcs12",
-)
 
 STRONGSWAN_CONF = """\
 charon {{

@@ -109,9 +109,28 @@ def test_load_all_is_clean(loaded: LabCharon) -> None:
     assert complaints == []
 
 
-def test_list_conns_shows_both_tunnels_and_peers(loaded: LabCharon, shape: str) -> None:
+def expected_remote_ts(shape: str, dataplane: str) -> dict[str, str]:
+    """How charon lists each child's remote selectors: AWS's 0.0.0.0/0, except with libipsec.
+
+    libipsec's one ipsec0 needs each tunnel's selectors to leave out the other's inside /30.
+    """
+    vpn = SHAPES[shape]()
+    names = [f"aws-{vpn.id}-t{t.number}" for t in vpn.tunnels]
+    if dataplane != "libipsec":
+        return dict.fromkeys(names, "0.0.0.0/0")
+    listed = {}
+    for name, other in zip(names, reversed(vpn.tunnels), strict=True):
+        first, last = other.inside_cidr.network_address, other.inside_cidr.broadcast_address
+        listed[name] = f"0.0.0.0..{first - 1} {last + 1}..255.255.255.255"
+    return listed
+
+
+def test_list_conns_shows_both_tunnels_and_peers(
+    loaded: LabCharon, shape: str, dataplane: str
+) -> None:
     listing = loaded.swanctl("--list-conns")
     assert listing.returncode == 0, listing.stderr
+    remote_ts = expected_remote_ts(shape, dataplane)
     for name, (peer, version, _, _) in EXPECTED[shape].items():
         block = re.search(
             rf"^{re.escape(name)}: (IKEv\d).*?\n(?=\S|\Z)", listing.stdout, re.M | re.S
@@ -119,7 +138,19 @@ def test_list_conns_shows_both_tunnels_and_peers(loaded: LabCharon, shape: str) 
         assert block is not None, listing.stdout
         assert block.group(1) == version
         assert re.search(rf"^  remote: +{re.escape(peer)}$", block.group(0), re.M)
-        assert re.search(r"^    remote: +0\.0\.0\.0/0$", block.group(0), re.M)
+        assert re.search(r"^    local: +0\.0\.0\.0/0$", block.group(0), re.M)
+        assert re.search(rf"^    remote: +{re.escape(remote_ts[name])}$", block.group(0), re.M), (
+            block.group(0)
+        )
+
+
+@pytest.mark.parametrize("dataplane", ["libipsec"])
+def test_libipsec_children_name_the_interface_script_as_updown(loaded: LabCharon) -> None:
+    """charon runs cgw's interface script when a CHILD_SA comes up (after a restart too)."""
+    log = "\n".join(config_log(loaded))
+    updowns = re.findall(r"\[CFG\]    updown = (\S+)$", log, re.M)
+    assert len(updowns) == 2 and len(set(updowns)) == 1, log
+    assert re.fullmatch(r"/etc/cgw/aws-vpn-\w+-interfaces\.sh", updowns[0])
 
 
 def test_charon_parsed_aws_proposals(loaded: LabCharon, shape: str) -> None:

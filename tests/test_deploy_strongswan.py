@@ -23,6 +23,7 @@ from cgw.platforms.strongswan.deploy import (
     CGW_FILE_PATTERNS,
     DEPLOYER,
     StrongswanDeployer,
+    activation_steps,
     format_files,
     frr_removals,
     frr_tree,
@@ -70,6 +71,23 @@ def test_every_rendered_path_matches_a_listed_pattern() -> None:
     for device, vpn in golden_cases("strongswan").values():
         for path, _, _ in host_files(device, vpn):
             assert any(fnmatch.fnmatch(path, p) for p in CGW_FILE_PATTERNS), path
+
+
+def test_first_push_runs_the_interface_script_before_loading_the_connections() -> None:
+    """libipsec: the script puts charon's table behind main before an SA routes 0/0 into ipsec0.
+
+    charon reads routing_table_prio only when it starts and cgw never restarts it, so a
+    connection loaded first would take this very SSH session's replies into ipsec0.
+    """
+    device, vpn = golden_cases("strongswan")["branch-01"]
+    device = with_local(device, strongswan_dataplane="libipsec")
+    intended = PLATFORM.render(device, vpn)
+    plan = DEPLOYER.plan(DEPLOYER.owned("", device, vpn), intended, device, vpn)
+    commands = [step.command for step in activation_steps(plan.files, parse_files(plan.intended))]
+    script = next(f.path for f in intended.files if f.path.endswith("-interfaces.sh"))
+    assert commands[:3] == ["swanctl --reload-settings", script, "swanctl --load-all"]
+    assert list(plan.commands) == commands
+    assert any("systemctl restart strongswan" in note for note in plan.notes)
 
 
 def test_frr_removals_remove_a_gone_neighbour_whole_and_keep_the_shared_instance() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
@@ -338,6 +339,57 @@ def test_dataplane_binding(
     assert setting(text, "encap") == encap
 
 
+@pytest.mark.parametrize("dataplane", ["xfrm", "vti"])
+def test_own_interface_per_tunnel_keeps_aws_selectors_and_no_updown(dataplane: str) -> None:
+    text = swanctl_text(render(device(strongswan_dataplane=dataplane), bgp_vpn()))
+    assert setting(text, "local_ts") == setting(text, "remote_ts") == ["0.0.0.0/0"] * 2
+    assert setting(text, "updown") == []
+
+
+def test_libipsec_selectors_leave_out_the_other_tunnels_inside_cidr() -> None:
+    """Tunnel 1 is 169.254.101.0/30, tunnel 2 169.254.101.4/30 (see bgp_vpn)."""
+    text = swanctl_text(render(device(strongswan_dataplane="libipsec"), bgp_vpn()))
+    assert setting(text, "local_ts") == ["0.0.0.0/0"] * 2
+    assert setting(text, "remote_ts") == [
+        "0.0.0.0-169.254.101.3, 169.254.101.8-255.255.255.255",
+        "0.0.0.0-169.254.100.255, 169.254.101.4-255.255.255.255",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("own", "others", "expected"),
+    [
+        ("169.254.10.0/30", [], "0.0.0.0/0"),
+        ("169.254.10.0/30", ["0.0.0.0/30"], "0.0.0.4-255.255.255.255"),
+        ("169.254.10.0/30", ["255.255.255.252/30"], "0.0.0.0-255.255.255.251"),
+        (
+            "169.254.10.0/30",
+            ["169.254.20.0/30", "169.254.9.0/30"],
+            "0.0.0.0-169.254.8.255, 169.254.9.4-169.254.19.255, 169.254.20.4-255.255.255.255",
+        ),
+    ],
+)
+def test_remote_selectors_are_disjoint_ranges_around_the_others(
+    own: str, others: list[str], expected: str
+) -> None:
+    from cgw.platforms.strongswan import remote_selectors
+
+    assert remote_selectors(IPv4Network(own), [IPv4Network(o) for o in others]) == expected
+
+
+def test_remote_selectors_refuse_overlapping_inside_cidrs() -> None:
+    from cgw.platforms.strongswan import remote_selectors
+
+    with pytest.raises(RenderError, match="overlaps"):
+        remote_selectors(IPv4Network("169.254.10.0/30"), [IPv4Network("169.254.10.0/30")])
+
+
+def test_libipsec_children_run_the_interface_script_as_updown() -> None:
+    config = render(device(strongswan_dataplane="libipsec"), bgp_vpn())
+    script = next(f.path for f in config.files if f.path.endswith("-interfaces.sh"))
+    assert setting(swanctl_text(config), "updown") == [script, script]
+
+
 def test_secrets_carry_each_tunnels_psk() -> None:
     text = swanctl_text(render(device(), bgp_vpn()))
     assert setting(text, "secret") == [f'"{PSKS[0]}"', f'"{PSKS[1]}"']
@@ -400,6 +452,71 @@ def test_interface_script_is_valid_shell(shape: str) -> None:
     script = file_text(render(*SHAPES[shape]()), "-interfaces.sh")
     done = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def libipsec_script(tmp_path: Path) -> tuple[Path, dict[str, str], Path]:
+    """The rendered libipsec script, an env whose host commands are recording stubs, the log.
+
+    Even a broken script can then never touch this machine's links, rules or charon.
+    """
+    path = tmp_path / "interfaces.sh"
+    path.write_text(file_text(render(device(strongswan_dataplane="libipsec"), bgp_vpn()), ".sh"))
+    stubs, log = tmp_path / "bin", tmp_path / "calls.log"
+    stubs.mkdir()
+    for command in ("ip", "sysctl", "iptables", "swanctl", "setsid", "sleep"):
+        stub = stubs / command
+        stub.write_text(f'#!/bin/sh\necho "{command} $*" >> {log}\n')
+        stub.chmod(0o755)
+    return path, {"PATH": f"{stubs}:/usr/bin:/bin"}, log
+
+
+def test_libipsec_script_moves_charons_rule_behind_main_before_waiting_for_ipsec0() -> None:
+    script = file_text(render(device(strongswan_dataplane="libipsec"), bgp_vpn()), ".sh")
+    add_rule = script.index("ip -4 rule add priority 40000 table 220")
+    assert "ip -4 rule del priority" in script
+    assert add_rule < script.index("ip link show dev ipsec0") < script.index("ip address")
+
+
+@pytest.mark.parametrize("verb", ["up-host", "down-host", "prepare-client", "route-client"])
+def test_libipsec_script_ignores_other_updown_events(tmp_path: Path, verb: str) -> None:
+    """charon's other verbs must leave before the first command that touches the host."""
+    script, env, log = libipsec_script(tmp_path)
+    env |= {"PLUTO_VERB": verb, "PLUTO_CONNECTION": "aws-vpn-0b1a2c3d4e5f60718-t1"}
+    done = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not log.exists(), log.read_text()
+
+
+def test_libipsec_script_retries_in_the_background_when_a_tunnel_goes_down(
+    tmp_path: Path,
+) -> None:
+    script, env, log = libipsec_script(tmp_path)
+    env |= {"PLUTO_VERB": "down-client", "PLUTO_CONNECTION": "aws-vpn-0b1a2c3d4e5f60718-t1"}
+    done = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # The stub `setsid` records the detached retrier's command line instead of running it;
+    # it runs in the background, so give it a moment (a bounded wait, not a timing check).
+    for _ in range(100):
+        if log.exists() and log.read_text().endswith("\n"):
+            break
+        time.sleep(0.05)
+    assert log.read_text() == f"setsid {script} --retry aws-vpn-0b1a2c3d4e5f60718-t1\n"
+
+
+def test_libipsec_script_retries_only_its_own_tunnels(tmp_path: Path) -> None:
+    script, env, log = libipsec_script(tmp_path)
+    done = subprocess.run(
+        ["sh", str(script), "--retry", "aws-vpn-0other-t1"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "unknown tunnel: aws-vpn-0other-t1" in done.stderr
+    assert not log.exists()
+
+
+@pytest.mark.parametrize("dataplane", ["xfrm", "vti"])
+def test_kernel_dataplanes_script_has_no_retrier_or_rule_move(dataplane: str) -> None:
+    script = file_text(render(device(strongswan_dataplane=dataplane), bgp_vpn()), ".sh")
+    assert "--retry" not in script and "PLUTO_VERB" not in script and "ip -4 rule" not in script
 
 
 # --- errors and secrets -----------------------------------------------------------------------

@@ -130,29 +130,33 @@ def _verify_online(options: Options, selection: Selection, watch: float | None) 
         return verify_device(job, ssh)
 
     previous: dict[str, str] = {}
-    while True:
-        outcomes = run_fleet(
-            [(j.device.name, j) for j in jobs],
-            verify,
-            workers=selection.workers,
-            on_done=None if watch else progress(len(jobs), "verified"),
-        )
-        codes = [_exit_code(o.value) if o.value is not None else 1 for o in outcomes]
-        if selection.as_json and not watch:
-            out.json([_outcome_json(o, status_to_json) for o in outcomes])
-        elif watch and previous:
-            _print_changes(out, outcomes, previous)
-        else:
-            _print_outcomes(out, outcomes)
-        previous = _states(outcomes)
-        if not watch:
-            return worst_exit_code(codes)
-        try:
+    codes: list[int] | None = None
+    try:
+        while True:
+            outcomes = run_fleet(
+                [(j.device.name, j) for j in jobs],
+                verify,
+                workers=selection.workers,
+                on_done=None if watch else progress(len(jobs), "verified"),
+            )
+            codes = [_exit_code(o.value) if o.value is not None else 1 for o in outcomes]
+            if selection.as_json and not watch:
+                out.json([_outcome_json(o, status_to_json) for o in outcomes])
+            elif watch and previous:
+                _print_changes(out, outcomes, previous)
+            else:
+                _print_outcomes(out, outcomes)
+            previous = _states(outcomes)
+            if not watch:
+                return worst_exit_code(codes)
             time.sleep(watch)
             telemetry = fetch_telemetry(ctx, [j.vpn.id for j in jobs])
             jobs = [_with_telemetry(j, telemetry.get(j.vpn.id)) for j in jobs]
-        except KeyboardInterrupt:
-            return worst_exit_code(codes)
+    except KeyboardInterrupt:
+        # Ctrl-C ends --watch: the last complete round decides the exit code.
+        if codes is None:
+            raise
+        return worst_exit_code(codes)
 
 
 def _with_telemetry(job: DeviceJob, telemetry: tuple[TunnelTelemetry, ...] | None) -> DeviceJob:

@@ -357,10 +357,14 @@ class RealLab:
             set_tunnel_status(self.vpn_id, str(endpoint.outside_ip), status, accepted)
 
     def restart_branch_charon(self) -> None:
-        """What `systemctl restart strongswan` is on a real host: charon re-reads its settings."""
+        """What `systemctl restart strongswan` is on a Debian 12 host (charon-systemd's unit).
+
+        charon re-reads its settings, then `swanctl --load-all` as the unit's ExecStartPost.
+        """
         stop_charon(self.branch)
         start_charon(self.branch)
         self.save()
+        self.branch.exec(["swanctl", "--load-all", "--noprompt"])
 
     def ike_auth_failures(self, number: int) -> list[str]:
         """Lines of the branch's and the AWS tunnel's charon logs naming an IKE auth failure."""

@@ -5,7 +5,10 @@ interface script, FRR fragment). A push stages every new file beside its target 
 lines, so no line approaches the pty's ~500-character limit; mode 0600 before any byte lands;
 checked by SHA-256), then ONE `sh` run that ignores SIGHUP renames them all into place: that run
 is the commit point, so a dropped connection leaves the old files or the new ones. It then
-activates them: `swanctl --load-all`, `swanctl --reload-settings`, the interface script, and FRR.
+activates them: `swanctl --reload-settings`, the interface script, `swanctl --load-all`, and FRR.
+The script runs before the connections load: with libipsec it moves charon's routing rule behind
+the main table (charon reads routing_table_prio only at start, and cgw never restarts charon),
+so the first SA's 0.0.0.0/0 route into ipsec0 cannot take this SSH session's replies.
 
 FRR reads only /etc/frr/frr.conf at start and has no include, so the fragment reaches bgpd with
 `vtysh -f` (additive), after a generated file of `no` lines for what the old fragment had and the
@@ -204,13 +207,16 @@ def activation_steps(
     """The commands that make the changed files live, in order."""
     changed = {c.path for c in changes}
     steps: list[Step] = []
-    if any(p.startswith((SWANCTL_DIR, SETTINGS_DIR)) for p in changed):
-        steps.append(Step("swanctl --load-all"))
     if any(p.startswith(SETTINGS_DIR) for p in changed):
         steps.append(Step("swanctl --reload-settings"))
+    # The interface script before the connections: tunnel interfaces exist before SAs bind to
+    # them, and (libipsec) charon's routing rule sits behind main before an SA routes
+    # 0.0.0.0/0 into ipsec0, so this very SSH session keeps its route.
     for path, content in sorted(target.items()):
         if path.endswith(SCRIPT_SUFFIX) and content is not None and changes:
             steps.append(Step(shlex.quote(root + path)))
+    if any(p.startswith((SWANCTL_DIR, SETTINGS_DIR)) for p in changed):
+        steps.append(Step("swanctl --load-all"))
     for change in changes:
         if not change.path.startswith(FRR_DIR):
             continue
@@ -619,7 +625,11 @@ def _plan_notes(changes: Sequence[FileChange]) -> tuple[str, ...]:
         if change.path.startswith(SETTINGS_DIR):
             notes.append(
                 "charon settings changed: `swanctl --reload-settings` applies most of them;"
-                " routing_table and plugin settings take effect when charon restarts"
+                " routing_table, install_routes and plugin settings take effect when charon"
+                " restarts (Debian 12: `systemctl restart strongswan` with charon-systemd, or"
+                " `systemctl restart strongswan-starter`); cgw does not restart it, as that"
+                " drops every tunnel on the host. Meanwhile the interface script keeps"
+                " libipsec's routing rule behind the main table"
             )
         if change.path.startswith(FRR_DIR):
             removals = frr_removals(change.old or "", change.new or "")
