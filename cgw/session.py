@@ -16,6 +16,7 @@ two connections is refused as well. No credential is sent to a host whose key di
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import logging
@@ -28,9 +29,9 @@ from types import TracebackType
 from typing import Any
 
 import paramiko
-from netmiko import ConnectHandler
-from netmiko.exceptions import NetmikoAuthenticationException
+from netmiko.exceptions import NetmikoAuthenticationException, ReadTimeout
 from netmiko.session_log import SessionLog
+from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from cgw.errors import DeviceError
 from cgw.model import Device
@@ -344,8 +345,7 @@ class Session:
             _finish(self._log_masking, self._session_log)
 
     def _failure(self, what: str, error: Exception) -> DeviceError:
-        detail = " ".join(self._masker.mask(str(error)).split()) or type(error).__name__
-        return DeviceError(f"{_where(self._device)}: {what}: {detail}")
+        return DeviceError(f"{_where(self._device)}: {what}: {describe(error, self._masker)}")
 
     def __enter__(self) -> Session:
         return self
@@ -360,6 +360,18 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session(device={self._device.name!r}, closed={self._closed})"
+
+
+def describe(error: BaseException, masker: Masker) -> str:
+    """One short, masked line for a netmiko/paramiko failure (no regex advice paragraphs)."""
+    if isinstance(error, ChannelClosedError) or isinstance(error.__context__, ChannelClosedError):
+        return "the device closed the connection"
+    if isinstance(error, ReadTimeout):
+        return "no answer in time (the device stopped responding, or its prompt is unexpected)"
+    if isinstance(error, EOFError | OSError) and not str(error):
+        return "the connection was lost"
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return masker.mask(" ".join(first.split()))
 
 
 def _finish(log_masking: _LibraryLogMasking, session_log: _MaskedLogFile | None) -> None:
@@ -411,6 +423,32 @@ def open_session(
     return session
 
 
+class ChannelClosedError(EOFError):
+    """The device closed the SSH channel while cgw was waiting for its answer."""
+
+
+@functools.cache
+def connection_class(device_type: str) -> type[Any]:
+    """netmiko's class for `device_type`, made to notice a closed channel at once.
+
+    netmiko polls a closed channel until its read timeout runs out (10 s or more per read); a
+    device that drops the session mid-push should be reported as such, straight away.
+    """
+    try:
+        base: type[Any] = CLASS_MAPPER[device_type]
+    except KeyError:
+        raise DeviceError(f"netmiko has no device type {device_type!r}") from None
+
+    def read_channel(self: Any) -> str:
+        output: str = base.read_channel(self)
+        channel = getattr(self, "remote_conn", None)
+        if not output and channel is not None and getattr(channel, "closed", False):
+            raise ChannelClosedError("the device closed the connection")
+        return output
+
+    return type(f"Checked{base.__name__}", (base,), {"read_channel": read_channel})
+
+
 def _connect(
     device: Device,
     device_type: str,
@@ -423,7 +461,7 @@ def _connect(
     """netmiko's connection, refusing any host key not in known_hosts."""
     where = _where(device)
     try:
-        return ConnectHandler(
+        return connection_class(device_type)(
             device_type=device_type,
             host=device.host,
             port=device.port,
@@ -451,5 +489,4 @@ def _connect(
                 f"{where}: host key changed while connecting: it offers"
                 f" {fingerprint(cause.key)}, {known_hosts} has {fingerprint(cause.expected_key)}"
             ) from None
-        detail = " ".join(str(cause).split()) or type(cause).__name__
-        raise DeviceError(f"{where}: SSH session failed: {masker.mask(detail)}") from None
+        raise DeviceError(f"{where}: SSH session failed: {describe(cause, masker)}") from None
