@@ -22,34 +22,39 @@ def check(options: Options, as_json: bool) -> int:
 
     inventory = load_inventory(options.inventory)
     out = printer()
-    rows = [
-        {
-            "name": d.name,
-            "platform": d.platform,
-            "host": d.host,
-            "port": d.port,
-            "vpn": d.vpn.vpn_id or str(d.vpn.customer_gateway_ip),
-            "groups": list(d.groups),
-            "wan_interface": d.local.wan_interface,
-            "tunnel_numbers": list(d.local.tunnel_numbers),
-        }
-        for d in inventory.devices.values()
-    ]
+    devices = list(inventory.devices.values())
     if as_json:
-        out.json({"inventory": str(inventory.path), "devices": rows})
+        out.json(
+            {
+                "inventory": str(inventory.path),
+                "devices": [
+                    {
+                        "name": d.name,
+                        "platform": d.platform,
+                        "host": d.host,
+                        "port": d.port,
+                        "vpn": d.vpn.vpn_id or str(d.vpn.customer_gateway_ip),
+                        "groups": list(d.groups),
+                        "wan_interface": d.local.wan_interface,
+                        "tunnel_numbers": list(d.local.tunnel_numbers),
+                    }
+                    for d in devices
+                ],
+            }
+        )
         return 0
-    table = Table(title=f"{inventory.path}: {len(rows)} devices, OK", title_justify="left")
+    table = Table(title=f"{inventory.path}: {len(devices)} devices, OK", title_justify="left")
     for column in ("device", "platform", "host", "VPN", "groups", "WAN", "tunnels"):
         table.add_column(column)
-    for r in rows:
+    for d in devices:
         table.add_row(
-            str(r["name"]),
-            str(r["platform"]),
-            f"{r['host']}:{r['port']}",
-            str(r["vpn"]),
-            ",".join(r["groups"]),  # type: ignore[arg-type]
-            str(r["wan_interface"]),
-            "/".join(map(str, r["tunnel_numbers"])),  # type: ignore[call-overload]
+            d.name,
+            d.platform,
+            f"{d.host}:{d.port}",
+            d.vpn.vpn_id or str(d.vpn.customer_gateway_ip),
+            ",".join(d.groups),
+            d.local.wan_interface,
+            "/".join(map(str, d.local.tunnel_numbers)),
         )
     out.table(table)
     return 0

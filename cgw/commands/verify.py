@@ -118,7 +118,6 @@ def _verify_offline(
 def _verify_online(options: Options, selection: Selection, watch: float | None) -> int:
     from cgw.aws import AwsContext, fetch_telemetry
     from cgw.fleet import run_fleet, worst_exit_code
-    from cgw.verify import status_to_json
     from cgw.workflow import verify_device
 
     jobs = selection.jobs(options)
@@ -141,7 +140,7 @@ def _verify_online(options: Options, selection: Selection, watch: float | None) 
             )
             codes = [_exit_code(o.value) if o.value is not None else 1 for o in outcomes]
             if selection.as_json and not watch:
-                out.json([_outcome_json(o, status_to_json) for o in outcomes])
+                out.json([_outcome_json(o) for o in outcomes])
             elif watch and previous:
                 _print_changes(out, outcomes, previous)
             else:
@@ -173,11 +172,12 @@ def _exit_code(status: DeviceStatus) -> int:
     return exit_code(status)
 
 
-def _outcome_json(outcome: Outcome[DeviceStatus], to_json: Any) -> dict[str, Any]:
+def _outcome_json(outcome: Outcome[DeviceStatus]) -> dict[str, Any]:
+    from cgw.verify import status_to_json
+
     if outcome.value is None:
         return {"device": outcome.device, "error": outcome.error}
-    data: dict[str, Any] = to_json(outcome.value)
-    return data
+    return status_to_json(outcome.value)
 
 
 def _states(outcomes: list[Outcome[DeviceStatus]]) -> dict[str, str]:
