@@ -403,20 +403,44 @@ def verify_offline(
 
     The device name defaults to the folder's name.
     """
-    from cgw.platforms import get_platform
-
-    platform = verifiable(get_platform(platform_name))
-    outputs = load_captures(directory, platform.verify_commands)
     if vpn is None:
-        return parsed_to_json(platform.parse_status(outputs))
-    status = device_status(
+        return parsed_to_json(offline_parsed(platform_name, directory))
+    return status_to_json(
+        offline_status(
+            platform_name, directory, vpn, device_name=device_name, interface_names=interface_names
+        )
+    )
+
+
+def offline_parsed(platform_name: str, directory: Path) -> ParsedStatus:
+    """The normalised rows of the captures in `directory` (a missing file: that part unknown)."""
+    platform = _offline_platform(platform_name)
+    return platform.parse_status(load_captures(directory, platform.verify_commands))
+
+
+def offline_status(
+    platform_name: str,
+    directory: Path,
+    vpn: VpnConnection,
+    *,
+    device_name: str | None = None,
+    interface_names: tuple[str, str] | None = None,
+) -> DeviceStatus:
+    """Both tunnels of `vpn` judged from the captures in `directory`."""
+    platform = _offline_platform(platform_name)
+    return device_status(
         platform,
-        outputs,
+        load_captures(directory, platform.verify_commands),
         vpn,
         device_name=device_name or directory.name,
         interface_names=interface_names,
     )
-    return status_to_json(status)
+
+
+def _offline_platform(platform_name: str) -> VerifiablePlatform:
+    from cgw.platforms import get_platform
+
+    return verifiable(get_platform(platform_name))
 
 
 # --- output ---------------------------------------------------------------------------------------

@@ -79,14 +79,12 @@ def _verify_offline(
     from cgw.aws import AwsContext, fetch_vpn_connections
     from cgw.inventory import load_inventory
     from cgw.platforms import get_platform
-    from cgw.verify import device_status, load_captures, parsed_to_json, status_to_json
+    from cgw.verify import offline_parsed, offline_status, parsed_to_json, status_to_json
     from cgw.workflow import vpns_for_devices
 
-    platform = get_platform(platform_name)
-    outputs = load_captures(directory, platform.verify_commands)
     out = printer()
     if not (vpn_id or device_name):
-        parsed = parsed_to_json(platform.parse_status(outputs))
+        parsed = parsed_to_json(offline_parsed(platform_name, directory))
         if as_json:
             out.json(parsed)
         else:
@@ -97,16 +95,12 @@ def _verify_offline(
     if device_name:
         device = load_inventory(options.inventory).select([device_name])[0]
         vpn = vpns_for_devices(ctx, [device])[0].vpn
-        interface_names = platform.tunnel_interface_names(device)
+        interface_names = get_platform(platform_name).tunnel_interface_names(device)
     else:
         assert vpn_id is not None
         vpn = fetch_vpn_connections(ctx, vpn_ids=[vpn_id])[0]
-    status = device_status(
-        platform,
-        outputs,
-        vpn,
-        device_name=device_name or directory.name,
-        interface_names=interface_names,
+    status = offline_status(
+        platform_name, directory, vpn, device_name=device_name, interface_names=interface_names
     )
     if as_json:
         out.json(status_to_json(status))
