@@ -10,8 +10,9 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-from typing import Literal
+from typing import Literal, TypeVar
 
 from cgw.errors import ValidationError
 from cgw.secrets import PROCESS_MASKER, Masker, PreSharedKey
@@ -39,6 +40,20 @@ ENCRYPTION_ALGORITHMS = ("AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16")
 INTEGRITY_ALGORITHMS = ("SHA1", "SHA2-256", "SHA2-384", "SHA2-512")
 PHASE1_DH_GROUPS = (2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
 PHASE2_DH_GROUPS = (2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+
+# cgw's preference, strongest first, for where a router offers one choice or order decides what
+# is negotiated. The tunnel's stored lists keep AWS's order; `strongest_first` reorders a copy.
+# AES-256 before AES-128, and AEAD (GCM) before CBC at the same key size.
+ENCRYPTION_PREFERENCE = ("AES256-GCM-16", "AES256", "AES128-GCM-16", "AES128")
+# SHA2-256 first: mandatory to implement for IKEv2 (RFC 8247), hardware-accelerated everywhere
+# and a match for AES-128/256 strength; then the longer SHA-2s, slower and rarer on small
+# routers; SHA1 (collision-broken) last.
+INTEGRITY_PREFERENCE = ("SHA2-256", "SHA2-384", "SHA2-512", "SHA1")
+# Elliptic curves first (strong and cheap to compute): 20 (P-384) and 19 (P-256), supported by
+# every platform cgw renders, then 21 (P-521), less widely; then the 2048-bit MODP groups 14 (the
+# baseline every IKE stack has) and 24, then the larger MODP groups 15-18 (stronger but slow);
+# the small-subgroup groups 23 and 22, then 5 and 2 (1536/1024-bit, weak) only as a last resort.
+DH_GROUP_PREFERENCE = (20, 19, 21, 14, 24, 15, 16, 17, 18, 23, 22, 5, 2)
 DPD_ACTIONS = ("clear", "none", "restart")
 STARTUP_ACTIONS = ("add", "start")
 
@@ -161,6 +176,18 @@ def _ordered_subset(
     return items
 
 
+Algorithm = TypeVar("Algorithm", str, int)
+
+
+@cache  # a fleet's tunnels share a handful of algorithm lists
+def strongest_first(
+    values: tuple[Algorithm, ...], preference: tuple[Algorithm, ...]
+) -> tuple[Algorithm, ...]:
+    """The allowed values reordered by preference; any value the preference lacks goes last."""
+    rank = {value: index for index, value in enumerate(preference)}
+    return tuple(sorted(values, key=lambda value: rank.get(value, len(rank))))
+
+
 @dataclass(frozen=True)
 class Proposal:
     """One IKE phase: algorithms in AWS's words and order, and the SA lifetime."""
@@ -170,6 +197,14 @@ class Proposal:
     dh_groups: tuple[int, ...]
     lifetime_s: int
     phase: Literal[1, 2] = 1
+
+    def __hash__(self) -> int:
+        # Proposals key the platforms' vendor-word caches; hash the fields once, not per lookup.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.encryption, self.integrity, self.dh_groups, self.lifetime_s))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     def __post_init__(self) -> None:
         what = f"phase {self.phase}"

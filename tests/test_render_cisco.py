@@ -22,7 +22,13 @@ from render_cases import (
 )
 
 from cgw.errors import RenderError
-from cgw.model import Proposal
+from cgw.model import (
+    ENCRYPTION_ALGORITHMS,
+    INTEGRITY_ALGORITHMS,
+    PHASE1_DH_GROUPS,
+    PHASE2_DH_GROUPS,
+    Proposal,
+)
 from cgw.platforms import Platform as CgwPlatform
 from cgw.platforms import get_platform
 from cgw.platforms.cisco_ios import algorithms, bgp_network
@@ -304,14 +310,29 @@ def _with_phases(phase1: Proposal | None = None, phase2: Proposal | None = None)
     return replace(tunnel, phase1=phase1 or tunnel.phase1, phase2=phase2 or tunnel.phase2)
 
 
-def test_aead_and_cbc_ciphers_get_separate_ikev2_proposals_in_aws_order() -> None:
-    phase1 = Proposal(("AES256-GCM-16", "AES128", "AES256"), ("SHA2-256", "SHA1"), (20, 14), 28800)
+def test_aead_and_cbc_ciphers_get_separate_ikev2_proposals_strongest_first() -> None:
+    phase1 = Proposal(("AES128", "AES256-GCM-16", "AES256"), ("SHA1", "SHA2-256"), (14, 20), 28800)
     proposals = algorithms.ikev2_proposals(_with_phases(phase1), "x")
     assert [(p.name, p.encryption, p.integrity, p.prf) for p in proposals] == [
         ("x-1", ("aes-gcm-256",), (), ("sha256", "sha1")),
-        ("x-2", ("aes-cbc-128", "aes-cbc-256"), ("sha256", "sha1"), ()),
+        ("x-2", ("aes-cbc-256", "aes-cbc-128"), ("sha256", "sha1"), ()),
     ]
     assert proposals[0].groups == ("20", "14")
+
+
+def test_single_choice_objects_take_the_strongest_allowed_algorithm() -> None:
+    phase1 = Proposal(ENCRYPTION_ALGORITHMS, INTEGRITY_ALGORITHMS, PHASE1_DH_GROUPS, 28800)
+    phase2 = Proposal(ENCRYPTION_ALGORITHMS, INTEGRITY_ALGORITHMS, PHASE2_DH_GROUPS, 3600, 2)
+    tunnel = _with_phases(phase1, phase2)
+    policy = algorithms.isakmp_policy(tunnel, 1)
+    assert (policy.encryption, policy.hash, policy.group) == ("aes 256", "sha256", "20")
+    assert algorithms.pfs_group(tunnel) == "20"
+    assert [t.transforms for t in algorithms.transform_sets(tunnel, "x")] == [
+        "esp-gcm 256",
+        "esp-aes 256 esp-sha256-hmac",
+        "esp-gcm",
+        "esp-aes esp-sha256-hmac",
+    ]
 
 
 def test_dh_groups_without_an_ios_keyword_are_dropped_or_refused() -> None:

@@ -282,8 +282,8 @@ def test_unsupported_groups_only_is_an_error() -> None:
         algorithms.pfs_group(_with_phases(phase2=phase2))
 
 
-def test_ipsec_proposals_keep_aws_order() -> None:
-    phase2 = Proposal(("AES256-GCM-16", "AES128"), ("SHA2-256",), (20,), 3600, phase=2)
+def test_ipsec_proposals_put_the_strongest_first() -> None:
+    phase2 = Proposal(("AES128", "AES256-GCM-16"), ("SHA1", "SHA2-256"), (2, 20), 3600, phase=2)
     proposals = algorithms.ipsec_proposals(_with_phases(phase2=phase2), "x")
     assert [(p.encryption, p.authentication) for p in proposals] == [
         ("aes-256-gcm", None),

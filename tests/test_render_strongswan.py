@@ -221,8 +221,8 @@ def test_dh_group_keywords(group: int, keyword: str) -> None:
     assert DH_GROUPS[group] == keyword
 
 
-def test_ikev1_offers_one_proposal_per_combination_in_aws_order() -> None:
-    phase1 = Proposal(("AES256", "AES128"), ("SHA2-256", "SHA1"), (14, 2), 28800, 1)
+def test_ikev1_offers_one_proposal_per_combination_strongest_first() -> None:
+    phase1 = Proposal(("AES128", "AES256"), ("SHA1", "SHA2-256"), (2, 14), 28800, 1)
     assert ike_proposals(phase1, 1).split(",") == [
         "aes256-sha256-modp2048",
         "aes256-sha256-modp1024",
@@ -236,13 +236,11 @@ def test_ikev1_offers_one_proposal_per_combination_in_aws_order() -> None:
 
 
 def test_ikev2_gcm_names_prf_and_classic_ciphers_share_one_proposal() -> None:
-    phase1 = Proposal(("AES128", "AES256-GCM-16", "AES256"), ("SHA2-256",), (20, 14), 28800, 1)
+    phase1 = Proposal(("AES128", "AES256-GCM-16", "AES256"), ("SHA2-256",), (14, 20), 28800, 1)
     assert ike_proposals(phase1, 2) == (
-        "aes128-sha256-ecp384-modp2048,"
-        "aes256gcm16-prfsha256-ecp384-modp2048,"
-        "aes256-sha256-ecp384-modp2048"
+        "aes256gcm16-prfsha256-ecp384-modp2048,aes256-aes128-sha256-ecp384-modp2048"
     )
-    phase2 = Proposal(("AES256-GCM-16", "AES128"), ("SHA1",), (5,), 3600, 2)
+    phase2 = Proposal(("AES128", "AES256-GCM-16"), ("SHA1",), (5,), 3600, 2)
     assert esp_proposals(phase2, 2) == "aes256gcm16-modp1536,aes128-sha1-modp1536"
 
 

@@ -1,20 +1,21 @@
 """AWS's algorithm names in Cisco IOS/IOS-XE words: the one table the Cisco templates use.
 
 How the lists AWS allows become Cisco objects (AWS, as the other end, accepts any combination
-of the algorithms a tunnel allows, so every object below negotiates; order is preference):
+of the algorithms a tunnel allows, so every object below negotiates; order is preference, and
+cgw prefers the strongest: `strongest_first` in cgw.model, not AWS's documented order):
 
-- IKEv2 proposal: takes lists, so every allowed algorithm is rendered in AWS's order. IOS
+- IKEv2 proposal: takes lists, so every allowed algorithm is rendered, strongest first. IOS
   refuses AEAD (GCM) and non-AEAD ciphers in one proposal, so a tunnel allowing both gets two
-  proposals (in the order AWS lists the first cipher of each kind); a GCM proposal names the
+  proposals (the kind of the strongest allowed cipher first); a GCM proposal names the
   hashes as `prf` instead of `integrity`.
 - ISAKMP (IKEv1) policy: one cipher, hash and group each, and the policies are global. One
-  policy per tunnel with AWS's first choice of each (IOS has no GCM for IKEv1), numbered from
-  the tunnel interface number so two tunnels never collide.
+  policy per tunnel with the strongest allowed of each (IOS has no GCM for IKEv1), numbered
+  from the tunnel interface number so two tunnels never collide.
 - Transform set: one cipher and one hash each, and an IPsec profile takes at most six sets.
   The full product (up to 2 CBC x 4 hashes + 2 GCM = 10) does not fit, so a production engineer
-  renders one set per allowed cipher, in AWS's order, with AWS's first hash for CBC (GCM has
-  no separate hash): every cipher stays negotiable and there are at most four sets.
-- PFS: an IPsec profile takes one group, AWS's first phase-2 group IOS supports.
+  renders one set per allowed cipher, strongest first, with the strongest allowed hash for CBC
+  (GCM has no separate hash): every cipher stays negotiable and there are at most four sets.
+- PFS: an IPsec profile takes one group, the strongest allowed phase-2 group IOS supports.
 
 DH groups 17, 18, 22 and 23 have no IOS keyword (22-24 are deprecated on IOS-XE): they are
 dropped, and a tunnel left with none of its groups is a RenderError.
@@ -27,7 +28,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from cgw.errors import RenderError
-from cgw.model import Proposal, Tunnel
+from cgw.model import (
+    DH_GROUP_PREFERENCE,
+    ENCRYPTION_PREFERENCE,
+    INTEGRITY_PREFERENCE,
+    Proposal,
+    Tunnel,
+    strongest_first,
+)
 
 AEAD_CIPHERS = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
 
@@ -104,7 +112,9 @@ class TransformSet:
 
 @cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
 def _groups(proposal: Proposal, what: str) -> tuple[str, ...]:
-    groups = tuple(DH_GROUPS[g] for g in proposal.dh_groups if g in DH_GROUPS)
+    """The allowed groups IOS supports, strongest first."""
+    ranked = strongest_first(proposal.dh_groups, DH_GROUP_PREFERENCE)
+    groups = tuple(DH_GROUPS[g] for g in ranked if g in DH_GROUPS)
     if not groups:
         allowed = ", ".join(map(str, proposal.dh_groups))
         raise RenderError(f"{what}: none of DH groups {allowed} is supported by Cisco IOS")
@@ -125,14 +135,15 @@ def _ikev2_words(
 ) -> tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]:
     """(encryption, integrity, prf, groups) per proposal: IOS won't mix AEAD and CBC in one."""
     groups = _groups(phase1, f"{tunnel_name} phase 1")
-    hashes = tuple(IKEV2_HASH[h] for h in phase1.integrity)
-    kinds: list[bool] = []  # AEAD or not, in the order AWS lists the first cipher of each kind
-    for cipher in phase1.encryption:
+    hashes = tuple(IKEV2_HASH[h] for h in strongest_first(phase1.integrity, INTEGRITY_PREFERENCE))
+    ciphers = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
+    kinds: list[bool] = []  # AEAD or not, the kind of the strongest cipher first
+    for cipher in ciphers:
         if (cipher in AEAD_CIPHERS) not in kinds:
             kinds.append(cipher in AEAD_CIPHERS)
     return tuple(
         (
-            tuple(IKEV2_ENCRYPTION[c] for c in phase1.encryption if (c in AEAD_CIPHERS) == aead),
+            tuple(IKEV2_ENCRYPTION[c] for c in ciphers if (c in AEAD_CIPHERS) == aead),
             () if aead else hashes,
             hashes if aead else (),
             groups,
@@ -153,22 +164,23 @@ def isakmp_policy_number(interface_number: int) -> int:
 
 
 def isakmp_policy(tunnel: Tunnel, interface_number: int) -> IsakmpPolicy:
-    """The ISAKMP policy for an IKEv1 tunnel: AWS's first choice of cipher, hash and group."""
+    """The ISAKMP policy for an IKEv1 tunnel: the strongest allowed cipher, hash and group."""
     phase1 = tunnel.phase1
-    ciphers = [c for c in phase1.encryption if c in ISAKMP_ENCRYPTION]
+    allowed = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
+    ciphers = [c for c in allowed if c in ISAKMP_ENCRYPTION]
     if not ciphers:
         raise RenderError(f"{tunnel.name}: IKEv1 on IOS needs AES128 or AES256 in phase 1")
     return IsakmpPolicy(
         number=isakmp_policy_number(interface_number),
         encryption=ISAKMP_ENCRYPTION[ciphers[0]],
-        hash=ISAKMP_HASH[phase1.integrity[0]],
+        hash=ISAKMP_HASH[strongest_first(phase1.integrity, INTEGRITY_PREFERENCE)[0]],
         group=_groups(phase1, f"{tunnel.name} phase 1")[0],
         lifetime_s=phase1.lifetime_s,
     )
 
 
 def transform_sets(tunnel: Tunnel, stem: str) -> tuple[TransformSet, ...]:
-    """One transform set per allowed phase-2 cipher, in AWS's order, named `<stem>-<n>`."""
+    """One transform set per allowed phase-2 cipher, strongest first, named `<stem>-<n>`."""
     return tuple(
         TransformSet(name=f"{stem}-{index}", transforms=transforms)
         for index, transforms in enumerate(_transforms(tunnel.phase2), start=1)
@@ -177,21 +189,22 @@ def transform_sets(tunnel: Tunnel, stem: str) -> tuple[TransformSet, ...]:
 
 @cache
 def _transforms(phase2: Proposal) -> tuple[str, ...]:
-    first_hash = ESP_INTEGRITY[phase2.integrity[0]]
+    first_hash = ESP_INTEGRITY[strongest_first(phase2.integrity, INTEGRITY_PREFERENCE)[0]]
     transforms = tuple(
         ESP_ENCRYPTION[cipher]
         if cipher in AEAD_CIPHERS
         else f"{ESP_ENCRYPTION[cipher]} {first_hash}"
-        for cipher in phase2.encryption
+        for cipher in strongest_first(phase2.encryption, ENCRYPTION_PREFERENCE)
     )
     return transforms[:MAX_TRANSFORM_SETS]
 
 
 def pfs_group(tunnel: Tunnel) -> str:
-    """The `set pfs` group: AWS's first phase-2 group IOS supports."""
+    """The `set pfs` group: the strongest allowed phase-2 group IOS supports."""
     return _groups(tunnel.phase2, f"{tunnel.name} phase 2")[0]
 
 
+@cache
 def replay_window_size(requested: int) -> int:
     """The largest IOS replay window size not above the requested one."""
     return max(size for size in REPLAY_WINDOW_SIZES if size <= max(requested, 64))

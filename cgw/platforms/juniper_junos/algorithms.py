@@ -3,9 +3,11 @@
 A Junos IKE or IPsec proposal holds exactly one cipher, one hash and (IKE) one DH group, and a
 policy references at most four proposals. The full product of what AWS allows (4 ciphers x
 4 hashes x 8 groups = 128 IKE proposals by default) is absurd, so cgw renders one proposal per
-allowed cipher, in AWS's order, each with AWS's first hash and first group Junos supports. AWS,
-as the other end, accepts any combination of a tunnel's allowed algorithms, so every proposal
-negotiates, every allowed cipher stays usable, and there are never more than four.
+allowed cipher, strongest first, each with the strongest allowed hash and the strongest allowed
+group Junos supports (`strongest_first` in cgw.model, not AWS's documented order, which puts the
+weakest first). AWS, as the other end, accepts any combination of a tunnel's allowed algorithms,
+so every proposal negotiates, every allowed cipher stays usable, and there are never more than
+four.
 
 Junos has IKE GCM only with IKEv2, and a GCM proposal (IKE or ESP) takes no separate hash.
 DH groups 17, 18, 22 and 23 have no Junos keyword: they are dropped, and a tunnel left with
@@ -19,7 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from cgw.errors import RenderError
-from cgw.model import Proposal, Tunnel
+from cgw.model import (
+    DH_GROUP_PREFERENCE,
+    ENCRYPTION_PREFERENCE,
+    INTEGRITY_PREFERENCE,
+    Proposal,
+    Tunnel,
+    strongest_first,
+)
 
 AEAD_CIPHERS = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
 
@@ -58,7 +67,8 @@ class JunosProposal:
 
 
 def _first_group(proposal: Proposal, what: str) -> str:
-    for group in proposal.dh_groups:
+    """The strongest allowed DH group Junos supports."""
+    for group in strongest_first(proposal.dh_groups, DH_GROUP_PREFERENCE):
         if group in DH_GROUPS:
             return DH_GROUPS[group]
     allowed = ", ".join(map(str, proposal.dh_groups))
@@ -84,11 +94,12 @@ def _named(stem: str, words: _Words) -> tuple[JunosProposal, ...]:
 
 @cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
 def _ike_words(phase1: Proposal, ike_version: str, tunnel_name: str) -> _Words:
-    ciphers = [c for c in phase1.encryption if ike_version == "ikev2" or c not in AEAD_CIPHERS]
+    allowed = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
+    ciphers = [c for c in allowed if ike_version == "ikev2" or c not in AEAD_CIPHERS]
     if not ciphers:
         raise RenderError(f"{tunnel_name}: IKEv1 on Junos needs AES128 or AES256 in phase 1")
     group = _first_group(phase1, f"{tunnel_name} phase 1")
-    first_hash = IKE_AUTHENTICATION[phase1.integrity[0]]
+    first_hash = IKE_AUTHENTICATION[strongest_first(phase1.integrity, INTEGRITY_PREFERENCE)[0]]
     return tuple(
         (
             ENCRYPTION[cipher],
@@ -102,7 +113,7 @@ def _ike_words(phase1: Proposal, ike_version: str, tunnel_name: str) -> _Words:
 
 @cache
 def _ipsec_words(phase2: Proposal) -> _Words:
-    first_hash = IPSEC_AUTHENTICATION[phase2.integrity[0]]
+    first_hash = IPSEC_AUTHENTICATION[strongest_first(phase2.integrity, INTEGRITY_PREFERENCE)[0]]
     return tuple(
         (
             ENCRYPTION[cipher],
@@ -110,10 +121,10 @@ def _ipsec_words(phase2: Proposal) -> _Words:
             None,
             phase2.lifetime_s,
         )
-        for cipher in phase2.encryption[:MAX_PROPOSALS]
+        for cipher in strongest_first(phase2.encryption, ENCRYPTION_PREFERENCE)[:MAX_PROPOSALS]
     )
 
 
 def pfs_group(tunnel: Tunnel) -> str:
-    """The `perfect-forward-secrecy keys` group: AWS's first phase-2 group Junos supports."""
+    """The `perfect-forward-secrecy keys` group: the strongest phase-2 group Junos supports."""
     return _first_group(tunnel.phase2, f"{tunnel.name} phase 2")

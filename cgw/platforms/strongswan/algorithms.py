@@ -2,18 +2,27 @@
 
 The one place where AWS's vocabulary (AES256-GCM-16, SHA2-256, DH group 20, DPD action clear)
 becomes strongSwan's (aes256gcm16, sha256/prfsha256, ecp384, dpd_action = clear).
+
+Proposal strings list every algorithm the tunnel allows, strongest first (`strongest_first` in
+cgw.model), not in AWS's documented order, which puts the weakest first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from functools import cache
-from itertools import groupby, product
+from itertools import product
 from types import MappingProxyType
 from typing import TypeVar
 
 from cgw.errors import RenderError
-from cgw.model import Proposal
+from cgw.model import (
+    DH_GROUP_PREFERENCE,
+    ENCRYPTION_PREFERENCE,
+    INTEGRITY_PREFERENCE,
+    Proposal,
+    strongest_first,
+)
 
 ENCRYPTION: Mapping[str, str] = MappingProxyType(
     {
@@ -81,31 +90,35 @@ def _words(names: Sequence[Name], table: Mapping[Name, str], what: str) -> list[
         raise RenderError(f"strongSwan has no keyword for {what} {exc.args[0]!r}") from None
 
 
-def _runs_by_aead(encryption: Sequence[str]) -> Iterator[tuple[bool, list[str]]]:
-    """AWS's encryption list split where it switches between AEAD and classic ciphers."""
-    for aead, names in groupby(encryption, key=lambda name: name in AEAD_ENCRYPTION):
-        yield aead, list(names)
+def _split_by_aead(encryption: tuple[str, ...]) -> Iterator[tuple[bool, list[str]]]:
+    """The allowed ciphers, strongest first, as AEAD and classic groups (strongest's kind first)."""
+    ranked = strongest_first(encryption, ENCRYPTION_PREFERENCE)
+    kinds = list(dict.fromkeys(name in AEAD_ENCRYPTION for name in ranked))
+    for aead in kinds:
+        yield aead, [name for name in ranked if (name in AEAD_ENCRYPTION) == aead]
 
 
 @cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
 def ike_proposals(phase1: Proposal, version: int) -> str:
-    """The `proposals` value for AWS's phase 1 lists, in AWS's order."""
+    """The `proposals` value for AWS's phase 1 lists, strongest first."""
     return ",".join(_proposals(phase1, version, ike=True))
 
 
 @cache
 def esp_proposals(phase2: Proposal, version: int) -> str:
-    """The `esp_proposals` value for AWS's phase 2 lists (DH groups become PFS), in AWS's order."""
+    """The `esp_proposals` value for AWS's phase 2 lists (DH groups become PFS), strongest first."""
     return ",".join(_proposals(phase2, version, ike=False))
 
 
 def _proposals(proposal: Proposal, version: int, *, ike: bool) -> list[str]:
     what = f"phase {proposal.phase}"
-    groups = _words(proposal.dh_groups, DH_GROUPS, f"{what} DH group")
-    integrity = _words(proposal.integrity, INTEGRITY, f"{what} integrity")
-    prfs = _words(proposal.integrity, PRF, f"{what} integrity")
+    dh_groups = strongest_first(proposal.dh_groups, DH_GROUP_PREFERENCE)
+    hashes = strongest_first(proposal.integrity, INTEGRITY_PREFERENCE)
+    groups = _words(dh_groups, DH_GROUPS, f"{what} DH group")
+    integrity = _words(hashes, INTEGRITY, f"{what} integrity")
+    prfs = _words(hashes, PRF, f"{what} integrity")
     result: list[str] = []
-    for aead, names in _runs_by_aead(proposal.encryption):
+    for aead, names in _split_by_aead(proposal.encryption):
         ciphers = _words(names, ENCRYPTION, f"{what} encryption")
         if aead:
             # AEAD: IKE names the PRF explicitly; ESP has nothing besides cipher and group.
