@@ -37,6 +37,8 @@ RESERVED_INSIDE_CIDRS = tuple(
 # AWS's words, in AWS's documented order (EC2 API VpnTunnelOptionsSpecification).
 IKE_VERSIONS = ("ikev1", "ikev2")
 ENCRYPTION_ALGORITHMS = ("AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16")
+# The ciphers that authenticate themselves (GCM): no separate integrity, a PRF in IKEv2.
+AEAD_ENCRYPTION = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
 INTEGRITY_ALGORITHMS = ("SHA1", "SHA2-256", "SHA2-384", "SHA2-512")
 PHASE1_DH_GROUPS = (2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
 PHASE2_DH_GROUPS = (2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)

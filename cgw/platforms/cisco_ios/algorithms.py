@@ -29,6 +29,7 @@ from functools import cache
 
 from cgw.errors import RenderError
 from cgw.model import (
+    AEAD_ENCRYPTION,
     DH_GROUP_PREFERENCE,
     ENCRYPTION_PREFERENCE,
     INTEGRITY_PREFERENCE,
@@ -36,8 +37,6 @@ from cgw.model import (
     Tunnel,
     strongest_first,
 )
-
-AEAD_CIPHERS = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
 
 IKEV2_ENCRYPTION: Mapping[str, str] = {
     "AES128": "aes-cbc-128",
@@ -139,11 +138,11 @@ def _ikev2_words(
     ciphers = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
     kinds: list[bool] = []  # AEAD or not, the kind of the strongest cipher first
     for cipher in ciphers:
-        if (cipher in AEAD_CIPHERS) not in kinds:
-            kinds.append(cipher in AEAD_CIPHERS)
+        if (cipher in AEAD_ENCRYPTION) not in kinds:
+            kinds.append(cipher in AEAD_ENCRYPTION)
     return tuple(
         (
-            tuple(IKEV2_ENCRYPTION[c] for c in ciphers if (c in AEAD_CIPHERS) == aead),
+            tuple(IKEV2_ENCRYPTION[c] for c in ciphers if (c in AEAD_ENCRYPTION) == aead),
             () if aead else hashes,
             hashes if aead else (),
             groups,
@@ -192,7 +191,7 @@ def _transforms(phase2: Proposal) -> tuple[str, ...]:
     first_hash = ESP_INTEGRITY[strongest_first(phase2.integrity, INTEGRITY_PREFERENCE)[0]]
     transforms = tuple(
         ESP_ENCRYPTION[cipher]
-        if cipher in AEAD_CIPHERS
+        if cipher in AEAD_ENCRYPTION
         else f"{ESP_ENCRYPTION[cipher]} {first_hash}"
         for cipher in strongest_first(phase2.encryption, ENCRYPTION_PREFERENCE)
     )

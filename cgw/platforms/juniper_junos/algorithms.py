@@ -22,6 +22,7 @@ from functools import cache
 
 from cgw.errors import RenderError
 from cgw.model import (
+    AEAD_ENCRYPTION,
     DH_GROUP_PREFERENCE,
     ENCRYPTION_PREFERENCE,
     INTEGRITY_PREFERENCE,
@@ -29,8 +30,6 @@ from cgw.model import (
     Tunnel,
     strongest_first,
 )
-
-AEAD_CIPHERS = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
 
 ENCRYPTION: Mapping[str, str] = {
     "AES128": "aes-128-cbc",
@@ -95,7 +94,7 @@ def _named(stem: str, words: _Words) -> tuple[JunosProposal, ...]:
 @cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
 def _ike_words(phase1: Proposal, ike_version: str, tunnel_name: str) -> _Words:
     allowed = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
-    ciphers = [c for c in allowed if ike_version == "ikev2" or c not in AEAD_CIPHERS]
+    ciphers = [c for c in allowed if ike_version == "ikev2" or c not in AEAD_ENCRYPTION]
     if not ciphers:
         raise RenderError(f"{tunnel_name}: IKEv1 on Junos needs AES128 or AES256 in phase 1")
     group = _first_group(phase1, f"{tunnel_name} phase 1")
@@ -103,7 +102,7 @@ def _ike_words(phase1: Proposal, ike_version: str, tunnel_name: str) -> _Words:
     return tuple(
         (
             ENCRYPTION[cipher],
-            None if cipher in AEAD_CIPHERS else first_hash,
+            None if cipher in AEAD_ENCRYPTION else first_hash,
             group,
             phase1.lifetime_s,
         )
@@ -117,7 +116,7 @@ def _ipsec_words(phase2: Proposal) -> _Words:
     return tuple(
         (
             ENCRYPTION[cipher],
-            None if cipher in AEAD_CIPHERS else first_hash,
+            None if cipher in AEAD_ENCRYPTION else first_hash,
             None,
             phase2.lifetime_s,
         )

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from cgw.errors import RenderError
 from cgw.model import (
+    AEAD_ENCRYPTION,
     DH_GROUP_PREFERENCE,
     ENCRYPTION_PREFERENCE,
     INTEGRITY_PREFERENCE,
@@ -33,7 +34,6 @@ ENCRYPTION: Mapping[str, str] = MappingProxyType(
     }
 )
 # AEAD ciphers carry their own integrity: no integrity keyword, and IKE names its PRF instead.
-AEAD_ENCRYPTION = frozenset({"AES128-GCM-16", "AES256-GCM-16"})
 
 INTEGRITY: Mapping[str, str] = MappingProxyType(
     {"SHA1": "sha1", "SHA2-256": "sha256", "SHA2-384": "sha384", "SHA2-512": "sha512"}
