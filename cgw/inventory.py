@@ -69,6 +69,7 @@ class HostSpec(_Strict):
     vpn: VpnSpec
     local: LocalSpec
     timeout: int = 30
+    release: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ def _device_from_spec(name: str, spec: HostSpec) -> Device:
         platform=spec.platform,
         groups=tuple(spec.groups),
         timeout_s=spec.timeout,
+        release=spec.release,
         credentials=Credentials(**spec.credentials.model_dump()),
         vpn=VpnSelector(vpn_id=spec.vpn.vpn_id, customer_gateway_ip=customer_gateway_ip),
         local=LocalSettings(

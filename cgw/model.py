@@ -77,6 +77,8 @@ GatewayKind = Literal["vgw", "tgw"]
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 _INTERFACE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9/._:-]{0,62}")
 _AWS_ID_PATTERN = re.compile(r"(vpn|cgw|vgw|tgw)-[0-9a-f]{8,17}")
+# A software release as vendors print it: 17.12.1a, 15.1X49-D170.4, 15.9(3)M4, 21.2R3-S2.
+_RELEASE_PATTERN = re.compile(r"[0-9][A-Za-z0-9.()_-]{0,39}")
 
 
 def check_asn(value: object, what: str = "ASN") -> int:
@@ -120,6 +122,15 @@ def check_aws_id(value: object, what: str) -> str:
     """An AWS resource id such as vpn-0abc1234 or tgw-0123456789abcdef0."""
     if not isinstance(value, str) or not _AWS_ID_PATTERN.fullmatch(value):
         raise ValidationError(f"{what} is not an AWS id like vpn-0abc1234, got {value!r}")
+    return value
+
+
+def check_release(value: object, what: str = "release") -> str:
+    """A software release string such as 17.12.1a or 15.1X49-D170.4 (interpreted by platforms)."""
+    if not isinstance(value, str) or not _RELEASE_PATTERN.fullmatch(value):
+        raise ValidationError(
+            f"{what} must be a release such as 17.12.1a or 21.2R3-S2, got {value!r}"
+        )
     return value
 
 
@@ -492,10 +503,15 @@ class Device:
     credentials: Credentials = field(default_factory=Credentials)
     groups: tuple[str, ...] = ()
     timeout_s: int = 30
+    # The software release the device runs, as the vendor writes it (17.12.1a, 21.2R3-S2);
+    # None: unknown (diff/push read it from the device; offline render targets current releases).
+    release: str | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name, "device name")
         check_range(self.port, 1, 65535, "port")
+        if self.release is not None:
+            check_release(self.release)
 
 
 @dataclass(frozen=True)
@@ -522,6 +538,44 @@ class RenderedConfig:
         if len(self.files) == 1:
             return self.files[0].content
         return "".join(f"### {f.path}\n{f.content}" for f in self.files)
+
+
+RUNNING_CONFIG = "running-config"  # the one file of a CLI device's configuration
+
+
+@dataclass(frozen=True)
+class DeviceFile:
+    """One file as a device holds it now; content None: the device has no such file."""
+
+    path: str  # RUNNING_CONFIG for CLI devices, an absolute path on a Linux host
+    content: str | None
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """What a device runs now, as files: the running configuration of a CLI device (one file,
+    `running-config`), or the files cgw reads on a host, each at its absolute path."""
+
+    device: str
+    platform: str
+    files: tuple[DeviceFile, ...]
+
+    @classmethod
+    def cli(cls, device: str, platform: str, text: str) -> DeviceConfig:
+        """A CLI device's configuration: one text."""
+        return cls(device, platform, (DeviceFile(RUNNING_CONFIG, text),))
+
+    def get(self, path: str) -> str | None:
+        """A file's content; None where the device has no such file (or it was not read)."""
+        return next((f.content for f in self.files if f.path == path), None)
+
+    @property
+    def text(self) -> str:
+        """A CLI device's configuration text ('' when there is none)."""
+        return self.get(RUNNING_CONFIG) or ""
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {f.path: f.content for f in self.files}
 
 
 def masker_for(vpn: VpnConnection) -> Masker:
