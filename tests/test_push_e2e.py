@@ -7,9 +7,9 @@ import json
 import os
 import re
 import stat
-import tarfile
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
