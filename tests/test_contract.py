@@ -43,9 +43,7 @@ def command_folders(platform: Platform) -> dict[str, str]:
 
 
 CAPTURES = sorted(
-    (name, raw)
-    for name in PLATFORMS
-    for raw in capture_root(get_platform(name)).glob("*/*.raw")
+    (name, raw) for name in PLATFORMS for raw in capture_root(get_platform(name)).glob("*/*.raw")
 )
 
 
@@ -118,7 +116,9 @@ def test_every_capture_folder_is_a_command_the_platform_parses(name: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("name", "raw"), CAPTURES, ids=lambda v: v if isinstance(v, str) else f"{v.parent.name}/{v.stem}"
+    ("name", "raw"),
+    CAPTURES,
+    ids=lambda v: v if isinstance(v, str) else f"{v.parent.name}/{v.stem}",
 )
 def test_capture_parses_to_its_expected_rows_and_to_a_status(name: str, raw: Path) -> None:
     platform = get_platform(name)
