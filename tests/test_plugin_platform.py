@@ -88,7 +88,8 @@ class ToyPlatform:
     deployer = ToyDeployer()
 
     def render(self, device, vpn):
-        zone = device.local.options.toy_zone if isinstance(device.local.options, ToyOptions) else "lan"
+        options = device.local.options
+        zone = options.toy_zone if isinstance(options, ToyOptions) else "lan"
         text = render_template(self.template_dir, "config.j2", vpn=vpn, zone=zone)
         return RenderedConfig(device.name, self.name, vpn.id,
                               (RenderedFile("running-config", text),))
