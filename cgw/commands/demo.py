@@ -29,6 +29,9 @@ STEPS: tuple[tuple[tuple[str, ...], int, str], ...] = (
 def command(options: Options, keep: bool) -> int:
     """Start the lab AWS and three simulated routers (IOS-XE, Junos, strongSwan), then run
     inventory check, fetch, render, diff, push, verify and diff again, as a user would."""
+    from cgw.extras import require_lab
+
+    require_lab("cgw demo")  # before the temp folder: a missing extra leaves nothing behind
     from cgw.cli import main
     from cgw.lab.sim_lab import lab_environment, start_sim_lab
     from cgw.secrets import PROCESS_MASKER
