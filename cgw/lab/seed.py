@@ -19,6 +19,12 @@ SUBNET_CIDR = "10.100.0.0/24"
 VGW_ASN = 64512
 TGW_ASN = 64513
 LAB_TAG = "cgw-lab"
+# What boto3 needs besides the endpoint (the lab accepts any credentials; these are moto's).
+LAB_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def _values(key: str, *values: object) -> dict[str, list[dict[str, object]]]:
@@ -107,8 +113,8 @@ def lab_ec2_client(endpoint: str, region: str = "us-east-1") -> EC2Client:
         "ec2",
         endpoint_url=endpoint,
         region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=LAB_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LAB_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
     return client
 
