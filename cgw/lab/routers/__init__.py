@@ -106,6 +106,11 @@ class SimRouter:
             text: str = self.state.running_config()
         return text
 
+    def saved_files(self) -> Mapping[str, str]:
+        """What an engineer would save from it (its running config, or a host's files)."""
+        with self.context.lock:
+            return simulator_for(self.kind).saved_files(self.state)
+
     def set_oracle(self, oracle: TunnelOracle) -> None:
         """Swap the judge of tunnel state (e.g. the lab's AWS-backed oracle)."""
         self.context.oracle = oracle

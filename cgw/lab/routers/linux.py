@@ -955,4 +955,5 @@ SIMULATOR = Simulator(
     wan_interface="eth0",
     build=_build_linux,
     inventory_local={"strongswan_dataplane": "xfrm", "strongswan_bgp": "frr"},
+    saved_files=lambda state: {p: b.decode(errors="replace") for p, b in state.files.items()},
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cgw.lab.routers.shell import RouterContext, Shell
 
@@ -49,6 +49,12 @@ class RouterSetup:
 
 
 BuildRouter = Callable[[RouterSetup], tuple[RouterState, ShellFactory]]
+RUNNING_CONFIG = "running-config"  # the one file a CLI device's saved configuration is
+
+
+def saved_running_config(state: Any) -> dict[str, str]:
+    """What an engineer saves from a CLI router: its running configuration as it shows it."""
+    return {RUNNING_CONFIG: state.running_config()}
 
 
 @dataclass(frozen=True)
@@ -61,3 +67,5 @@ class Simulator:
     wan_interface: str  # the interface its default configuration puts the outside address on
     build: BuildRouter
     inventory_local: Mapping[str, str] = field(default_factory=dict)  # extra `local:` settings
+    # What an engineer would save from it: {RUNNING_CONFIG: text}, or a host's files by path.
+    saved_files: Callable[[Any], Mapping[str, str]] = saved_running_config
