@@ -38,9 +38,9 @@ from cgw.model import (
     VpnSelector,
 )
 from cgw.platforms.cisco_ios.deploy import DEPLOYER
-from cgw.render import render_config
 from cgw.secrets import PreSharedKey
 from cgw.session import open_session
+from cgw.workflow import render_config
 
 USERNAME = "admin"
 PASSWORD = "bench-password"

@@ -29,8 +29,8 @@ from cgw.model import (
     VpnSelector,
 )
 from cgw.platforms import cisco_ios, juniper_junos, strongswan
-from cgw.render import render_config, templates_root
 from cgw.secrets import PreSharedKey
+from cgw.workflow import render_config, templates_root
 
 PLATFORMS = ("cisco_xe", "cisco_ios", "juniper_junos", "strongswan")
 WAN = {"cisco_xe": "GigabitEthernet1", "cisco_ios": "GigabitEthernet0/0",

@@ -10,11 +10,16 @@ from cgw.errors import CgwError
 
 def write_private_file(path: Path, content: str, mode: int = 0o600) -> None:
     """Write a file that may hold a secret: created with `mode` (0600) from the start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    write_private_bytes(path, content.encode("utf-8"), mode)
+
+
+def write_private_bytes(path: Path, content: bytes, mode: int = 0o600) -> None:
+    """Write bytes that may hold a secret: mode `mode` from the first byte, then renamed."""
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         os.chmod(temporary, mode)
         os.replace(temporary, path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pydantic
 import yaml
@@ -48,16 +48,16 @@ class VpnSpec(_Strict):
 
 
 class LocalSpec(_Strict):
+    """The `local:` keys every platform has; the platform's options model takes the rest."""
+
+    model_config = pydantic.ConfigDict(extra="allow", frozen=True, strict=False)
+
     wan_interface: str
     local_outside_ip: str | None = None
     tunnel_numbers: tuple[int, int] = (1, 2)
     local_asn: int | None = None
     advertised_prefixes: list[str] = []
     static_routes: list[str] = []
-    trust_zone: str = "trust"
-    untrust_zone: str = "untrust"
-    strongswan_dataplane: Literal["xfrm", "vti", "libipsec"] = "xfrm"
-    strongswan_bgp: Literal["frr", "none"] = "frr"
 
 
 class HostSpec(_Strict):
@@ -213,10 +213,7 @@ def _device_from_spec(name: str, spec: HostSpec) -> Device:
             static_routes=tuple(
                 ipv4_network(p, "local.static_routes") for p in local.static_routes
             ),
-            trust_zone=local.trust_zone,
-            untrust_zone=local.untrust_zone,
-            strongswan_dataplane=local.strongswan_dataplane,
-            strongswan_bgp=local.strongswan_bgp,
+            options=get_platform(spec.platform).options.from_settings(local.model_extra or {}),
         ),
     )
 
@@ -261,7 +258,6 @@ def load_inventory(path: Path) -> Inventory:
         try:
             spec = HostSpec.model_validate(merged)
             devices[name] = _device_from_spec(name, spec)
-            get_platform(spec.platform)
         except pydantic.ValidationError as exc:
             raise InventoryError(f"{where}: {_pydantic_message(exc)}") from None
         except ValidationError as exc:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from functools import cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal, TypeVar
@@ -424,8 +424,34 @@ class VpnConnection:
         return next((t for t in self.tunnels if t.aws_outside_ip == address), None)
 
 
-StrongswanDataplane = Literal["xfrm", "vti", "libipsec"]
-Platform = Literal["cisco_ios", "cisco_xe", "juniper_junos", "strongswan"]
+@dataclass(frozen=True)
+class PlatformOptions:
+    """A platform's own `local:` settings; each platform subclasses it with its fields.
+
+    Subclasses are frozen dataclasses whose fields have defaults and whose __post_init__
+    validates them by type (they reach templates like every other value).
+    """
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The `local:` keys this platform adds to the common ones."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_settings(cls: type[_Options], settings: Mapping[str, object]) -> _Options:
+        """Build from inventory `local:` values; an unknown key is a ValidationError naming it."""
+        known = set(cls.keys())
+        for key in settings:
+            if key not in known:
+                allowed = ", ".join(sorted(known)) or "none"
+                raise ValidationError(f"local.{key}: unknown key for this platform ({allowed})")
+        try:
+            return cls(**settings)
+        except TypeError as exc:  # a value of the wrong shape reaching a dataclass
+            raise ValidationError(f"local: {exc}") from None
+
+
+_Options = TypeVar("_Options", bound=PlatformOptions)
 
 
 @dataclass(frozen=True)
@@ -465,10 +491,8 @@ class LocalSettings:
     local_asn: int | None = None  # defaults to the customer gateway ASN from AWS
     advertised_prefixes: tuple[IPv4Network, ...] = ()
     static_routes: tuple[IPv4Network, ...] = ()  # VPC prefixes routed into the tunnels
-    trust_zone: str = "trust"
-    untrust_zone: str = "untrust"
-    strongswan_dataplane: StrongswanDataplane = "xfrm"
-    strongswan_bgp: Literal["frr", "none"] = "frr"
+    # The platform's own settings (zones, dataplane, …): an instance of `Platform.options`.
+    options: PlatformOptions = field(default_factory=PlatformOptions)
 
     def __post_init__(self) -> None:
         check_interface(self.wan_interface, "wan_interface")
@@ -482,12 +506,8 @@ class LocalSettings:
             check_range(n, 0, 65535, "tunnel number")
         if self.local_asn is not None:
             check_asn(self.local_asn, "local_asn")
-        check_name(self.trust_zone, "trust_zone")
-        check_name(self.untrust_zone, "untrust_zone")
-        if self.strongswan_dataplane not in ("xfrm", "vti", "libipsec"):
-            raise ValidationError("strongswan_dataplane must be xfrm, vti or libipsec")
-        if self.strongswan_bgp not in ("frr", "none"):
-            raise ValidationError("strongswan_bgp must be frr or none")
+        if not isinstance(self.options, PlatformOptions):
+            raise ValidationError("local options must be a PlatformOptions")
 
 
 @dataclass(frozen=True)

@@ -8,98 +8,23 @@ strongSwan atomic file replace); this module runs the same sequence for every pl
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
-from cgw.files import write_private_file
-from cgw.model import Device, RenderedConfig, VpnConnection
-from cgw.plan import Plan
+from cgw.files import write_private_bytes, write_private_file
+from cgw.model import RUNNING_CONFIG, Device, DeviceConfig, RenderedConfig, VpnConnection
+from cgw.platforms.base import Deployer, Plan, PushResult
 
 if TYPE_CHECKING:
     from cgw.session import Session
     from cgw.verify import DeviceStatus
 
 STATE_DIR_ENV = "CGW_STATE_DIR"
-
-
-class Transaction(Protocol):
-    """One change in flight on a device.
-
-    A dropped connection must leave the device with its old configuration or the new one, never
-    a mix: the transaction's safety net (revert timer, commit confirmed, atomic rename) sees to it.
-    """
-
-    # True where the device keeps the change unconfirmed until confirm() (Junos commit
-    # confirmed): push then confirms only when verify says both tunnels are up.
-    confirm_after_verify: bool
-
-    def prepare(self) -> None:
-        """Arm the safety net (archive + revert timer, configure private, staged files)."""
-        ...
-
-    def apply(self) -> None:
-        """Send the plan; on a rejected line roll back and raise DeviceError naming that line."""
-        ...
-
-    def confirm(self) -> None:
-        """Make the change permanent (configure confirm + write memory, commit, ...)."""
-        ...
-
-    def rollback(self) -> None:
-        """Put the device back exactly as the backup holds it."""
-        ...
-
-
-class Deployer(Protocol):
-    """The platform's part of diff and push."""
-
-    def read_running(self, session: Session) -> str:
-        """The device's running configuration as text (files joined for hosts)."""
-        ...
-
-    def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
-        """Only what cgw owns for this VPN: objects named after it, its tunnels and neighbours."""
-        ...
-
-    def plan(
-        self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
-    ) -> Plan:
-        """The change from the owned running configuration to the intended one."""
-        ...
-
-    def transaction(self, session: Session, plan: Plan, backup: str) -> Transaction:
-        """A transaction that applies `plan` and can restore `backup`."""
-        ...
-
-    def recover(self, session: Session, device: Device, backup: str) -> str:
-        """After a dropped push: make the device hold exactly `backup` (or confirm it does)."""
-        ...
-
-
-Outcome = Literal["in-sync", "applied", "rolled-back", "verify-failed", "declined"]
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """What a push did to one device."""
-
-    device: str
-    outcome: Outcome
-    plan: Plan
-    backup_path: Path | None
-    status: DeviceStatus | None = None
-    message: str = ""
-
-    @property
-    def exit_code(self) -> int:
-        """0 in sync or applied and up; 2 applied but a tunnel down, or declined; 1 rolled back."""
-        if self.outcome in ("in-sync", "applied"):
-            return 0
-        return 1 if self.outcome == "rolled-back" else 2
 
 
 def state_dir() -> Path:
@@ -111,12 +36,36 @@ def state_dir() -> Path:
     return Path(base) / "cgw"
 
 
-def write_backup(device: Device, running: str, directory: Path | None = None) -> Path:
-    """Save the full running configuration before anything changes (mode 0600)."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = (directory or state_dir()) / "backups" / device.name / f"{stamp}-{time.time_ns()}.cfg"
-    write_private_file(path, running, 0o600)
+def write_backup(device: Device, running: DeviceConfig, directory: Path | None = None) -> Path:
+    """Save what the device runs before anything changes (mode 0600).
+
+    A CLI device's configuration is saved as text (`<stamp>.cfg`); a host's files as a tar
+    archive with each file at its path (`<stamp>.tar`). Both can be given back to
+    `cgw diff --running-config`.
+    """
+    stamp = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{time.time_ns()}"
+    folder = (directory or state_dir()) / "backups" / device.name
+    if [f.path for f in running.files] == [RUNNING_CONFIG]:
+        path = folder / f"{stamp}.cfg"
+        write_private_file(path, running.text, 0o600)
+        return path
+    path = folder / f"{stamp}.tar"
+    write_private_bytes(path, host_files_archive(running), 0o600)
     return path
+
+
+def host_files_archive(config: DeviceConfig) -> bytes:
+    """A tar archive of a host's files, each at its path without the leading `/`."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for file in config.files:
+            if file.content is None:
+                continue
+            data = file.content.encode("utf-8")
+            member = tarfile.TarInfo(file.path.lstrip("/"))
+            member.size, member.mode, member.mtime = len(data), 0o600, int(time.time())
+            archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def compute_plan(
@@ -125,7 +74,7 @@ def compute_plan(
     device: Device,
     vpn: VpnConnection,
     intended: RenderedConfig,
-) -> tuple[str, Plan]:
+) -> tuple[DeviceConfig, Plan]:
     """Read the device and plan the change; returns (full running config, plan)."""
     running = deployer.read_running(session)
     owned = deployer.owned(running, device, vpn)
@@ -136,7 +85,7 @@ def push_plan(
     deployer: Deployer,
     session: Session,
     device: Device,
-    running: str,
+    running: DeviceConfig,
     plan: Plan,
     *,
     verify: Callable[[], DeviceStatus] | None = None,

@@ -1,4 +1,4 @@
-"""The Jinja2 environment shared by every platform, and `render_config(device, vpn)`."""
+"""The Jinja2 environment every platform shares: strict, cached, installed or in a checkout."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 import jinja2
 
 from cgw.errors import RenderError
-from cgw.model import Device, RenderedConfig, VpnConnection
 from cgw.secrets import PROCESS_MASKER
 
 
@@ -52,10 +51,3 @@ def render_template(template_dir: str, name: str, **context: Any) -> str:
     except jinja2.TemplateError as exc:
         message = PROCESS_MASKER.mask(str(exc))
         raise RenderError(f"{template_dir}/{name}: {message}") from None
-
-
-def render_config(device: Device, vpn: VpnConnection) -> RenderedConfig:
-    """The configuration `device` needs to terminate both tunnels of `vpn`."""
-    from cgw.platforms import get_platform
-
-    return get_platform(device.platform).render(device, vpn)

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 from cgw.aws import AwsContext, fetch_vpn_connections
 from cgw.errors import AwsError, CgwError, DeviceError
 from cgw.files import write_private_file
-from cgw.model import Device, RenderedConfig, VpnConnection, masker_for
-from cgw.render import render_config
+from cgw.model import Device, DeviceConfig, RenderedConfig, VpnConnection, masker_for
+from cgw.platforms import get_platform
 
 if TYPE_CHECKING:
-    from cgw.plan import Plan
-    from cgw.push import Deployer, PushResult
+    from cgw.platforms.base import Deployer, Plan, PushResult
     from cgw.session import Session
     from cgw.verify import DeviceStatus
 
@@ -71,6 +70,11 @@ def vpns_for_devices(ctx: AwsContext, devices: Sequence[Device]) -> list[DeviceJ
     return jobs
 
 
+def render_config(device: Device, vpn: VpnConnection) -> RenderedConfig:
+    """The configuration `device` needs to terminate both tunnels of `vpn`."""
+    return get_platform(device.platform).render(device, vpn)
+
+
 def render_jobs(jobs: Sequence[DeviceJob]) -> list[RenderedConfig]:
     """The intended configuration of every device, in order."""
     return [render_config(job.device, job.vpn) for job in jobs]
@@ -101,7 +105,6 @@ def verify_device(job: DeviceJob, ssh: SshOptions) -> DeviceStatus:
 
 def device_session(job: DeviceJob, ssh: SshOptions) -> Session:
     """An SSH session to the job's device, host key checked, its VPN's PSKs masked in logs."""
-    from cgw.platforms import get_platform
     from cgw.session import open_session
 
     if ssh.session_log_dir is not None:
@@ -120,7 +123,6 @@ def device_session(job: DeviceJob, ssh: SshOptions) -> Session:
 
 def collect_status(session: Session, job: DeviceJob) -> DeviceStatus:
     """Run the platform's show commands on an open session and judge both tunnels."""
-    from cgw.platforms import get_platform
     from cgw.verify import device_status
 
     platform = get_platform(job.device.platform)
@@ -146,15 +148,42 @@ def wait_until_up(
         time.sleep(min(interval_s, max(0.0, deadline - time.monotonic())))
 
 
-def plan_device(job: DeviceJob, ssh: SshOptions) -> Plan:
-    """Read the device over SSH and plan the change to cgw's intended configuration."""
-    from cgw.platforms import get_platform
+def with_release(session: Session, job: DeviceJob) -> DeviceJob:
+    """The job with the device's software release: the inventory's, else read from the device.
+
+    The platform's `version_command` (e.g. `show version`) is run only when the inventory does
+    not state a release and the platform renders differently by release.
+    """
+    platform = get_platform(job.device.platform)
+    if job.device.release is not None or platform.version_command is None:
+        return job
+    release = platform.parse_release(session.send_command(platform.version_command))
+    if release is None:
+        return job
+    return replace(job, device=replace(job.device, release=release))
+
+
+def plan_on_session(session: Session, job: DeviceJob) -> tuple[DeviceJob, DeviceConfig, Plan]:
+    """On an open session: the release, the intended config for it, the running one, the plan.
+
+    Returns the job as planned (with the release found), the full running configuration (the
+    backup a push restores) and the plan.
+    """
     from cgw.push import compute_plan
 
+    job = with_release(session, job)
     deployer = get_platform(job.device.platform).deployer
     intended = render_config(job.device, job.vpn)
+    running, plan = compute_plan(deployer, session, job.device, job.vpn, intended)
+    if job.device.release is not None:
+        plan = replace(plan, notes=(*plan.notes, f"rendered for release {job.device.release}"))
+    return job, running, plan
+
+
+def plan_device(job: DeviceJob, ssh: SshOptions) -> Plan:
+    """Read the device over SSH and plan the change to cgw's intended configuration."""
     with device_session(job, ssh) as session:
-        return compute_plan(deployer, session, job.device, job.vpn, intended)[1]
+        return plan_on_session(session, job)[2]
 
 
 def push_device(
@@ -172,13 +201,11 @@ def push_device(
     A connection that drops mid-push ends in DeviceError; cgw then reconnects once and lets the
     platform restore the backup, so the device holds its old configuration or the new one.
     """
-    from cgw.platforms import get_platform
-    from cgw.push import compute_plan, push_plan
+    from cgw.push import push_plan
 
     deployer = get_platform(job.device.platform).deployer
-    intended = render_config(job.device, job.vpn)
     with device_session(job, ssh) as session:
-        running, plan = compute_plan(deployer, session, job.device, job.vpn, intended)
+        job, running, plan = plan_on_session(session, job)
         if expected is not None and plan.commands != expected.commands:
             raise DeviceError(
                 f"{job.device.name}: the device changed since the diff was shown;"
@@ -200,7 +227,9 @@ def push_device(
     raise DeviceError(_recover(job, deployer, running, failure, ssh))
 
 
-def _recover(job: DeviceJob, deployer: Deployer, backup: str, failure: str, ssh: SshOptions) -> str:
+def _recover(
+    job: DeviceJob, deployer: Deployer, backup: DeviceConfig, failure: str, ssh: SshOptions
+) -> str:
     """After a failed push, reconnect once and have the platform restore the backup."""
     try:
         with device_session(job, replace(ssh, accept_new_host_key=False)) as session:

@@ -19,6 +19,7 @@ import pytest
 from cgw.aws import AwsContext, fetch_telemetry, fetch_vpn_connections
 from cgw.model import Credentials, Device, LocalSettings, RenderedConfig, VpnConnection, VpnSelector
 from cgw.platforms.strongswan import PLATFORM as STRONGSWAN
+from cgw.platforms.strongswan.options import StrongswanOptions
 from cgw.platforms.strongswan.status import BGP_SUMMARY, LIST_SAS
 from cgw.session import Session, open_session
 from cgw.verify import DeviceStatus, device_status
@@ -77,8 +78,7 @@ def branch_device(lab: RealLab) -> Device:
         local=LocalSettings(
             wan_interface="eth0",
             advertised_prefixes=(BRANCH_LAN,),
-            strongswan_dataplane="libipsec",
-            strongswan_bgp="frr",
+            options=StrongswanOptions(strongswan_dataplane="libipsec", strongswan_bgp="frr"),
         ),
         port=lab.ssh.port,
         credentials=Credentials(username=lab.ssh.user, key_file=lab.ssh.key_file),

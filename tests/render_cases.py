@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import fields, replace
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
 
@@ -15,14 +15,18 @@ from cgw.model import (
     BgpPeering,
     CustomerGateway,
     Device,
+    DeviceConfig,
     Dpd,
     Gateway,
     LocalSettings,
     Proposal,
+    RenderedConfig,
     Tunnel,
     VpnConnection,
     VpnSelector,
 )
+from cgw.platforms import get_platform
+from cgw.platforms.base import Deployer, Plan
 from cgw.secrets import PreSharedKey
 
 VPC_CIDR = IPv4Network("10.100.0.0/16")
@@ -296,9 +300,27 @@ def golden_cases(platform: str) -> dict[str, tuple[Device, VpnConnection]]:
     return cases
 
 
+LOCAL_FIELDS = frozenset(f.name for f in fields(LocalSettings))
+
+
+def local_settings(platform: str, **settings: object) -> LocalSettings:
+    """LocalSettings for a platform: common keys on it, the platform's own in its options."""
+    common = {k: v for k, v in settings.items() if k in LOCAL_FIELDS}
+    own = {k: v for k, v in settings.items() if k not in LOCAL_FIELDS}
+    options = get_platform(platform).options(**own)
+    return LocalSettings(**common, options=options)  # type: ignore[arg-type]
+
+
 def with_local(dev: Device, **changes: object) -> Device:
-    """A copy of a device with some local settings changed."""
-    return replace(dev, local=replace(dev.local, **changes))  # type: ignore[arg-type]
+    """A copy of a device with some local settings (common or the platform's own) changed."""
+    common = {k: v for k, v in changes.items() if k in LOCAL_FIELDS}
+    own = {k: v for k, v in changes.items() if k not in LOCAL_FIELDS}
+    local = replace(dev.local, **common)  # type: ignore[arg-type]
+    if own:
+        kind = get_platform(dev.platform).options
+        current = local.options if isinstance(local.options, kind) else kind()
+        local = replace(local, options=replace(current, **own))  # type: ignore[arg-type]
+    return replace(dev, local=local)
 
 
 # --- Golden files ------------------------------------------------------------------------------
@@ -313,3 +335,17 @@ def check_golden(name: str, text: str) -> None:
         path.write_text(text)
     assert path.exists(), f"no golden file {path}; run with CGW_UPDATE_GOLDEN=1 and review it"
     assert text == path.read_text(), f"{name}: rendering differs from {path}"
+
+
+# --- Deployers over text ------------------------------------------------------------------------
+def owned_text(deployer: Deployer, running: str, device: Device, vpn: VpnConnection) -> str:
+    """A CLI deployer's owned part of a running-config text, as text."""
+    return deployer.owned(DeviceConfig.cli(device.name, device.platform, running), device, vpn).text
+
+
+def plan_text(
+    deployer: Deployer, owned: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
+) -> Plan:
+    """A CLI deployer's plan from an owned running-config text."""
+    config = DeviceConfig.cli(device.name, device.platform, owned)
+    return deployer.plan(config, intended, device, vpn)

@@ -12,7 +12,7 @@ from ipaddress import IPv4Network, ip_address
 from pathlib import Path
 
 import pytest
-from render_cases import golden_cases
+from render_cases import golden_cases, owned_text, plan_text
 
 from cgw.errors import DeviceError
 from cgw.lab.routers import SimRouter, start_router
@@ -28,9 +28,9 @@ from cgw.platforms.cisco_ios.deploy import (
     rejected_line,
 )
 from cgw.push import compute_plan, push_plan
-from cgw.render import render_config
 from cgw.secrets import PreSharedKey
 from cgw.session import Session, open_session
+from cgw.workflow import render_config
 
 PASSWORD = "lab-password"
 PASSWORD_ENV = "CGW_TEST_IOS_PASSWORD"
@@ -106,8 +106,8 @@ def changed_vpn(vpn: VpnConnection) -> VpnConnection:
 
 
 def plan_from_text(running: str, device: Device, vpn: VpnConnection) -> tuple[str, ...]:
-    owned = DEPLOYER.owned(running, device, vpn)
-    return DEPLOYER.plan(owned, render_config(device, vpn), device, vpn).commands
+    owned = owned_text(DEPLOYER, running, device, vpn)
+    return plan_text(DEPLOYER, owned, render_config(device, vpn), device, vpn).commands
 
 
 # ----------------------------------------------------------------------------- ownership
@@ -117,7 +117,7 @@ def test_owned_keeps_only_this_vpns_objects_tunnels_neighbours_and_routes() -> N
     device, vpn = branch_01()
     route = "ip route 10.100.0.0 255.255.0.0 Tunnel2\n"
     running = as_device_prints(UNRELATED + rendered_text(device, vpn) + route)
-    owned = DEPLOYER.owned(running, device, vpn)
+    owned = owned_text(DEPLOYER, running, device, vpn)
     assert "aws-vpn-0a1b2c3d4e5f600119" not in owned
     for foreign in ("interface GigabitEthernet", "Tunnel99", "10.11.0.254", "10.99.0.0"):
         assert foreign not in owned
@@ -129,7 +129,8 @@ def test_owned_keeps_only_this_vpns_objects_tunnels_neighbours_and_routes() -> N
 
 def test_owned_router_bgp_holds_only_the_aws_neighbours_and_advertised_networks() -> None:
     device, vpn = branch_01()
-    owned = DEPLOYER.owned(as_device_prints(UNRELATED + rendered_text(device, vpn)), device, vpn)
+    running = as_device_prints(UNRELATED + rendered_text(device, vpn))
+    owned = owned_text(DEPLOYER, running, device, vpn)
     bgp = owned[owned.index("router bgp") :]
     assert bgp == (
         "router bgp 65011\n"
@@ -148,7 +149,7 @@ def test_owned_router_bgp_holds_only_the_aws_neighbours_and_advertised_networks(
 
 def test_owned_of_a_router_without_cgw_config_is_empty() -> None:
     device, vpn = branch_01()
-    assert DEPLOYER.owned(UNRELATED, device, vpn) == ""
+    assert owned_text(DEPLOYER, UNRELATED, device, vpn) == ""
 
 
 # ----------------------------------------------------------------------------- plans
@@ -276,8 +277,8 @@ def test_type7_keys_are_compared_in_clear_and_type6_keys_are_left_alone_with_a_n
     type6 = text.replace(
         "pre-shared-key branch01Tunnel2Key", "pre-shared-key 6 FLgBaJHXdYY_AcHZZMgQ_RhTDJXHUBAAB"
     )
-    owned = DEPLOYER.owned(type6, device, vpn)
-    plan = DEPLOYER.plan(owned, render_config(device, vpn), device, vpn)
+    owned = owned_text(DEPLOYER, type6, device, vpn)
+    plan = plan_text(DEPLOYER, owned, render_config(device, vpn), device, vpn)
     assert plan.in_sync
     assert len(plan.notes) == 1 and "type 6" in plan.notes[0]
     assert "branch01Tunnel2Key" not in plan.notes[0]

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from render_cases import golden_cases
+from render_cases import golden_cases, owned_text, plan_text
 
 from cgw.errors import DeviceError, RenderError
 from cgw.lab.routers import SimClock, SimRouter, start_router
-from cgw.model import Credentials, Device, RenderedConfig, RenderedFile, VpnConnection
-from cgw.plan import Plan
+from cgw.model import Credentials, Device, DeviceConfig, RenderedConfig, RenderedFile, VpnConnection
 from cgw.platforms import get_platform
+from cgw.platforms.base import Plan
 from cgw.platforms.juniper_junos.deploy import (
     CONFIRM_MINUTES,
     DEPLOYER,
@@ -121,15 +121,15 @@ def case(name: str = "branch-01") -> tuple[Device, VpnConnection]:
 def test_owned_takes_every_rendered_line_and_nothing_unrelated() -> None:
     device, vpn = case()
     intended = rendered(device, vpn).text
-    owned = DEPLOYER.owned(UNRELATED + intended, device, vpn)
+    owned = owned_text(DEPLOYER, UNRELATED + intended, device, vpn)
     assert set(set_lines(owned)) == set(set_lines(intended))
-    assert DEPLOYER.owned(UNRELATED, device, vpn) == ""
+    assert owned_text(DEPLOYER, UNRELATED, device, vpn) == ""
 
 
 def test_owned_static_routes_only_next_hops_into_the_tunnels() -> None:
     device, vpn = case("branch-04")
     running = UNRELATED + rendered(device, vpn).text
-    owned = set_lines(DEPLOYER.owned(running, device, vpn))
+    owned = set_lines(owned_text(DEPLOYER, running, device, vpn))
     routes = [line for line in owned if line.startswith("set routing-options")]
     assert routes == [
         "set routing-options static route 10.100.0.0/16 next-hop st0.1",
@@ -141,22 +141,21 @@ def test_owned_static_routes_only_next_hops_into_the_tunnels() -> None:
 def test_first_plan_is_every_rendered_line_and_the_second_is_empty(name: str) -> None:
     device, vpn = case(name)
     intended = rendered(device, vpn)
-    first = DEPLOYER.plan("", intended, device, vpn)
+    first = plan_text(DEPLOYER, "", intended, device, vpn)
     assert sorted(first.commands) == sorted(set_lines(intended.text))
     # objects before what references them: proposals, policies, gateways, st0 units, VPNs
     order = ["ike proposal", "ike policy", "ike gateway", "interfaces st0", "ipsec vpn"]
     firsts = [next(i for i, c in enumerate(first.commands) if what in c) for what in order]
     assert firsts == sorted(firsts)
-    again = DEPLOYER.plan(obfuscated(intended.text), intended, device, vpn)
+    again = plan_text(DEPLOYER, obfuscated(intended.text), intended, device, vpn)
     assert again.in_sync and again.unified_diff() == ""
 
 
 def plan_against(old_vpn: VpnConnection, new_vpn: VpnConnection, name: str = "branch-01") -> Plan:
     device, _ = case(name)
     old = obfuscated(rendered(device, old_vpn).text)
-    return DEPLOYER.plan(
-        DEPLOYER.owned(UNRELATED + old, device, new_vpn), rendered(device, new_vpn), device, new_vpn
-    )
+    owned = owned_text(DEPLOYER, UNRELATED + old, device, new_vpn)
+    return plan_text(DEPLOYER, owned, rendered(device, new_vpn), device, new_vpn)
 
 
 def test_changed_psk_is_one_set_in_place() -> None:
@@ -195,8 +194,8 @@ def test_a_stale_object_of_the_vpn_goes_in_one_delete() -> None:
         f"set security ike policy {PREFIX}-t1 proposals {PREFIX}-t1-2\n"
         f"set security ike gateway {PREFIX}-t1 nat-keepalive 10\n"
     )
-    owned = DEPLOYER.owned(UNRELATED + obfuscated(intended.text) + stale, device, vpn)
-    plan = DEPLOYER.plan(owned, intended, device, vpn)
+    owned = owned_text(DEPLOYER, UNRELATED + obfuscated(intended.text) + stale, device, vpn)
+    plan = plan_text(DEPLOYER, owned, intended, device, vpn)
     assert plan.commands == (
         f"delete security ike gateway {PREFIX}-t1 nat-keepalive",
         f"delete security ike policy {PREFIX}-t1 proposals {PREFIX}-t1-2",
@@ -212,7 +211,7 @@ def test_shared_statements_are_added_when_missing_and_otherwise_left_alone() -> 
     ike = next(line for line in lines if "system-services ike" in line)
     running = "\n".join(line for line in lines if line not in (mss, ike))
     running += "\nset security flow tcp-mss ipsec-vpn mss 1360\n"
-    plan = DEPLOYER.plan(DEPLOYER.owned(running, device, vpn), intended, device, vpn)
+    plan = plan_text(DEPLOYER, owned_text(DEPLOYER, running, device, vpn), intended, device, vpn)
     assert plan.commands == (ike,)
     assert any("mss 1360" in note for note in plan.notes)
     assert "mss 1360" in plan.intended and "mss 1379" not in plan.intended
@@ -228,7 +227,7 @@ def test_a_template_line_outside_the_scope_is_refused() -> None:
         (RenderedFile("running-config", intended.text + "set system ntp server 192.0.2.5\n"),),
     )
     with pytest.raises(RenderError, match="ntp server"):
-        DEPLOYER.plan("", stray, device, vpn)
+        plan_text(DEPLOYER, "", stray, device, vpn)
 
 
 # ------------------------------------------------------------------ over SSH to the lab SRX
@@ -261,7 +260,8 @@ class Lab:
 
     def recover(self, backup: str) -> str:
         with self.session() as session:
-            return DEPLOYER.recover(session, self.device, backup)
+            config = DeviceConfig.cli(self.device.name, self.device.platform, backup)
+            return DEPLOYER.recover(session, self.device, config)
 
 
 LabFactory = Callable[..., Lab]

@@ -16,18 +16,16 @@ from render_cases import golden_cases, with_local
 
 from cgw.errors import DeviceError
 from cgw.lab.routers import SimRouter, start_router
-from cgw.model import Credentials, Device, RenderedConfig, RenderedFile, VpnConnection
-from cgw.plan import Plan
+from cgw.model import Credentials, Device, DeviceConfig, RenderedConfig, RenderedFile, VpnConnection
+from cgw.platforms.base import Plan
 from cgw.platforms.strongswan import PLATFORM, host_files
 from cgw.platforms.strongswan.deploy import (
     CGW_FILE_PATTERNS,
     DEPLOYER,
     StrongswanDeployer,
     activation_steps,
-    format_files,
     frr_removals,
     frr_tree,
-    parse_files,
 )
 from cgw.push import PushResult, compute_plan, push_plan
 from cgw.secrets import PreSharedKey
@@ -57,16 +55,6 @@ FOREIGN_FILES = {
 
 
 # --- pure parts ------------------------------------------------------------------------------
-def test_host_files_text_round_trips_any_content() -> None:
-    files: dict[str, str | None] = {
-        "/etc/a.conf": "no newline at the end",
-        "/etc/b.conf": "### cgw-file /etc/fake.conf (3 characters)\nabc\n\n",
-        "/etc/c.conf": None,
-        "/etc/d.conf": "",
-    }
-    assert parse_files(format_files(files)) == files
-
-
 def test_every_rendered_path_matches_a_listed_pattern() -> None:
     for device, vpn in golden_cases("strongswan").values():
         for path, _, _ in host_files(device, vpn):
@@ -82,8 +70,10 @@ def test_first_push_runs_the_interface_script_before_loading_the_connections() -
     device, vpn = golden_cases("strongswan")["branch-01"]
     device = with_local(device, strongswan_dataplane="libipsec")
     intended = PLATFORM.render(device, vpn)
-    plan = DEPLOYER.plan(DEPLOYER.owned("", device, vpn), intended, device, vpn)
-    commands = [step.command for step in activation_steps(plan.files, parse_files(plan.intended))]
+    nothing = DeviceConfig(device.name, device.platform, ())
+    plan = DEPLOYER.plan(DEPLOYER.owned(nothing, device, vpn), intended, device, vpn)
+    target = {f.path: f.content for f in intended.files}
+    commands = [step.command for step in activation_steps(plan.files, target)]
     script = next(f.path for f in intended.files if f.path.endswith("-interfaces.sh"))
     assert commands[:3] == ["swanctl --reload-settings", script, "swanctl --load-all"]
     assert list(plan.commands) == commands

@@ -14,6 +14,7 @@ from render_cases import branch_01, branch_04, golden_cases
 
 from cgw.errors import ValidationError
 from cgw.model import BgpPeering, CustomerGateway, Gateway, LocalSettings, VpnSelector
+from cgw.platforms.juniper_junos.options import JunosOptions
 from cgw.secrets import PreSharedKey
 
 INJECTIONS = (
@@ -53,13 +54,13 @@ def test_wan_interface(value: str) -> None:
 @pytest.mark.parametrize("value", (*INJECTIONS, ""))
 def test_trust_zone(value: str) -> None:
     with pytest.raises(ValidationError, match="trust_zone"):
-        local(trust_zone=value)
+        JunosOptions(trust_zone=value)
 
 
 @pytest.mark.parametrize("value", (*INJECTIONS, ""))
 def test_untrust_zone(value: str) -> None:
     with pytest.raises(ValidationError, match="untrust_zone"):
-        local(untrust_zone=value)
+        JunosOptions(untrust_zone=value)
 
 
 @pytest.mark.parametrize("value", (*INJECTIONS, ""))

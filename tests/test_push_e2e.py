@@ -9,6 +9,7 @@ import re
 import stat
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,10 +81,15 @@ def test_push_then_verify_up_then_in_sync(sim_lab: SimLab) -> None:
 
 
 def test_backups_are_private_and_hold_the_old_config(sim_lab: SimLab) -> None:
-    backups = sorted((Path(sim_lab.env["CGW_STATE_DIR"]) / "backups").rglob("*.cfg"))
-    assert {p.parent.name for p in backups} == {"branch-01", "branch-02", "branch-03"}
+    folder = Path(sim_lab.env["CGW_STATE_DIR"]) / "backups"
+    backups = sorted(p for p in folder.rglob("*") if p.is_file())
+    # CLI devices: the configuration text; a host: a tar of cgw's files at their paths.
+    kinds = {p.parent.name: p.suffix for p in backups}
+    assert kinds == {"branch-01": ".cfg", "branch-02": ".cfg", "branch-03": ".tar"}
     for path in backups:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with tarfile.open(next(p for p in backups if p.suffix == ".tar")) as archive:
+        assert all(not name.startswith("/") for name in archive.getnames())
 
 
 def test_psk_changed_at_aws_shows_that_tunnel_down(sim_lab: SimLab) -> None:

@@ -21,9 +21,9 @@ import pytest
 
 from cgw.lab.aws_server import LabAws
 from cgw.lab.netns_lab import RealLab
-from cgw.render import render_config
 from cgw.session import Session
 from cgw.verify import DeviceStatus
+from cgw.workflow import render_config
 from tests.real_lab import (
     Branch,
     branch,  # noqa: F401  (fixture)

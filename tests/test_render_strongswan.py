@@ -23,7 +23,6 @@ from cgw.model import (
     Device,
     Dpd,
     Gateway,
-    LocalSettings,
     Proposal,
     RenderedConfig,
     Tunnel,
@@ -41,6 +40,7 @@ from cgw.platforms.strongswan.algorithms import (
     ike_proposals,
 )
 from cgw.secrets import PreSharedKey
+from tests.render_cases import local_settings
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 AWS_SAMPLE = (
@@ -140,7 +140,7 @@ def device(**local: object) -> Device:
         host="192.0.2.99",
         platform="strongswan",
         vpn=VpnSelector(customer_gateway_ip=ip_address("203.0.113.11")),
-        local=LocalSettings(**settings),  # type: ignore[arg-type]
+        local=local_settings("strongswan", **settings),
     )
 
 

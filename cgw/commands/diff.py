@@ -18,7 +18,7 @@ from cgw.commands import (
 if TYPE_CHECKING:
     from cgw.fleet import Outcome
     from cgw.output import Printer
-    from cgw.plan import Plan
+    from cgw.platforms.base import Plan
     from cgw.workflow import DeviceJob, SshOptions
 
 EXIT_CHANGES = 2

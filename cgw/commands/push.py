@@ -19,7 +19,7 @@ from cgw.commands.diff import EXIT_CHANGES, device_plans, plan_json, print_plan
 
 if TYPE_CHECKING:
     from cgw.fleet import Outcome
-    from cgw.push import PushResult
+    from cgw.platforms.base import PushResult
     from cgw.workflow import DeviceJob
 
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
+from typing import TypeVar
 
-from cgw.errors import RenderError
-from cgw.model import Device, IpAddress, RenderedConfig, RenderedFile, Tunnel, VpnConnection
+from cgw.errors import RenderError, ValidationError
+from cgw.model import (
+    Device,
+    IpAddress,
+    PlatformOptions,
+    RenderedConfig,
+    RenderedFile,
+    Tunnel,
+    VpnConnection,
+)
 from cgw.render import render_template
 
 
@@ -24,6 +33,21 @@ class TunnelView:
     @property
     def behind_nat(self) -> bool:
         return self.local_outside_ip != self.tunnel.cgw_outside_ip
+
+
+Options = TypeVar("Options", bound=PlatformOptions)
+
+
+def options_of(device: Device, kind: type[Options]) -> Options:
+    """The device's platform options as `kind`; defaults where none were given."""
+    options = device.local.options
+    if isinstance(options, kind):
+        return options
+    if type(options) is PlatformOptions:
+        return kind()
+    raise ValidationError(
+        f"{device.name}: local options are {type(options).__name__}, not {kind.__name__}"
+    )
 
 
 def object_prefix(vpn: VpnConnection) -> str:
@@ -71,6 +95,12 @@ class CliPlatform:
 
     template = "running-config.j2"
     interface_name = "{}"  # a tunnel interface as the device names it, e.g. "Tunnel{}"
+    options: type[PlatformOptions] = PlatformOptions  # no `local:` keys of its own
+    version_command: str | None = None  # platforms with release rules name their command
+
+    def parse_release(self, output: str) -> str | None:
+        """The release `version_command` printed; None where the platform has no rules."""
+        return None
 
     def __init__(
         self, name: str, netmiko_device_type: str, default_wan_interface: str, template_dir: str

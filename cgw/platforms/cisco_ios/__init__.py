@@ -18,8 +18,8 @@ from cgw.model import (
     VpnConnection,
 )
 from cgw.platforms._common import CliPlatform, TunnelView, object_prefix, tunnel_views, vpc_routes
+from cgw.platforms.base import Deployer
 from cgw.platforms.cisco_ios import algorithms, status
-from cgw.push import Deployer
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")

@@ -26,9 +26,9 @@ from hier_config.exceptions import DuplicateChildError
 
 import cgw.platforms.cisco_ios as ios_platform
 from cgw.errors import CgwError, DeviceError, ParseError
-from cgw.model import Device, RenderedConfig, VpnConnection
-from cgw.plan import Plan
+from cgw.model import Device, DeviceConfig, RenderedConfig, VpnConnection
 from cgw.platforms._common import object_prefix
+from cgw.platforms.base import Plan
 from cgw.platforms.cisco_ios import algorithms, rules
 from cgw.secrets import PROCESS_MASKER
 
@@ -132,8 +132,13 @@ class CiscoIosDeployer:
     def __repr__(self) -> str:
         return f"CiscoIosDeployer(revert_minutes={self.revert_minutes})"
 
-    def read_running(self, session: Session) -> str:
+    def read_running(self, session: Session) -> DeviceConfig:
         """`show running-config` (needs privileged mode)."""
+        device = session.device
+        return DeviceConfig.cli(device.name, device.platform, self.running_text(session))
+
+    def running_text(self, session: Session) -> str:
+        """The text of `show running-config`; refused without privilege 15."""
         output = session.send_command("show running-config")
         if "% Invalid input" in output or "Current configuration" not in output:
             raise DeviceError(
@@ -142,17 +147,17 @@ class CiscoIosDeployer:
             )
         return output
 
-    def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
+    def owned(self, running: DeviceConfig, device: Device, vpn: VpnConnection) -> DeviceConfig:
         """Only the sections and lines cgw owns for `vpn` (see rules.OWNED_SECTIONS)."""
-        return config_text(
-            rules.owned_config(parse_config(running, "running configuration"), scope(device, vpn))
-        )
+        config = parse_config(running.text, "running configuration")
+        text = config_text(rules.owned_config(config, scope(device, vpn)))
+        return DeviceConfig.cli(device.name, device.platform, text)
 
     def plan(
-        self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
+        self, owned: DeviceConfig, intended: RenderedConfig, device: Device, vpn: VpnConnection
     ) -> Plan:
         """The IOS lines that turn the owned running config into the intended one, in order."""
-        running = parse_config(owned_running)
+        running = parse_config(owned.text)
         target = parse_config(intended_text(intended))
         notes = rules.reconcile_keys(running, target)
         running_text, target_text = config_text(running), config_text(target)
@@ -171,31 +176,32 @@ class CiscoIosDeployer:
             notes=notes,
         )
 
-    def transaction(self, session: Session, plan: Plan, backup: str) -> IosTransaction:
+    def transaction(self, session: Session, plan: Plan, backup: DeviceConfig) -> IosTransaction:
         """Backup file + revert timer, the plan in blocks, confirm or restore."""
         return IosTransaction(
             session,
             plan,
-            backup_file(backup, self.filesystem),
+            backup_file(backup.text, self.filesystem),
             revert_minutes=self.revert_minutes,
             block_lines=self.block_lines,
         )
 
-    def recover(self, session: Session, device: Device, backup: str) -> str:
+    def recover(self, session: Session, device: Device, backup_config: DeviceConfig) -> str:
         """After a dropped push: put the device back exactly as `backup` holds it.
 
         A pending revert timer is fired now; otherwise the backup file saved by prepare() is
         replayed with `configure replace`. Returns what was done.
         """
-        if comparable_config(self.read_running(session)) == comparable_config(backup):
+        backup = backup_config.text
+        if comparable_config(self.running_text(session)) == comparable_config(backup):
             return "the device holds its previous configuration"
         channel = IosChannel(session)
         channel.command("configure revert now")
-        if comparable_config(self.read_running(session)) == comparable_config(backup):
+        if comparable_config(self.running_text(session)) == comparable_config(backup):
             return "the pending revert timer restored the previous configuration"
         name = backup_file(backup, self.filesystem)
         channel.restore(name)
-        if comparable_config(self.read_running(session)) != comparable_config(backup):
+        if comparable_config(self.running_text(session)) != comparable_config(backup):
             raise DeviceError(
                 f"device {device.name}: restoring {name} did not give back the previous"
                 " configuration; compare it with the local backup by hand"

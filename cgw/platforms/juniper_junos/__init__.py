@@ -14,9 +14,17 @@ from cgw.model import (
     ParsedStatus,
     VpnConnection,
 )
-from cgw.platforms._common import CliPlatform, TunnelView, object_prefix, tunnel_views, vpc_routes
+from cgw.platforms._common import (
+    CliPlatform,
+    TunnelView,
+    object_prefix,
+    options_of,
+    tunnel_views,
+    vpc_routes,
+)
+from cgw.platforms.base import Deployer
 from cgw.platforms.juniper_junos import algorithms, status
-from cgw.push import Deployer
+from cgw.platforms.juniper_junos.options import JunosOptions
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
@@ -84,8 +92,8 @@ def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
         "vpn": vpn,
         "tunnels": tunnels,
         "wan_interface": logical_interface(device.local.wan_interface),
-        "trust_zone": device.local.trust_zone,
-        "untrust_zone": device.local.untrust_zone,
+        "trust_zone": options_of(device, JunosOptions).trust_zone,
+        "untrust_zone": options_of(device, JunosOptions).untrust_zone,
         "bgp_group": prefix,
         "export_policy": f"{prefix}-export",
         "advertised_prefixes": device.local.advertised_prefixes,
@@ -102,6 +110,7 @@ class JunosPlatform(CliPlatform):
 
     interface_name = "st0.{}"
     verify_commands = status.VERIFY_COMMANDS
+    options = JunosOptions
 
     @property
     def deployer(self) -> Deployer:

@@ -32,10 +32,11 @@ from hier_config.platforms.driver_base import HConfigDriverRules
 from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
 from cgw.errors import DeviceError, RenderError
-from cgw.model import Device, RenderedConfig, VpnConnection
-from cgw.plan import Plan
-from cgw.platforms._common import object_prefix
+from cgw.model import Device, DeviceConfig, RenderedConfig, VpnConnection
+from cgw.platforms._common import object_prefix, options_of
+from cgw.platforms.base import Plan
 from cgw.platforms.juniper_junos import rules
+from cgw.platforms.juniper_junos.options import JunosOptions
 from cgw.platforms.juniper_junos.secret9 import NINE_MAGIC, NineDecodeError, decode_nine
 from cgw.secrets import PROCESS_MASKER
 
@@ -94,7 +95,7 @@ class JunosScope:
 
         local = device.local
         values = {
-            "untrust_zone": local.untrust_zone,
+            "untrust_zone": options_of(device, JunosOptions).untrust_zone,
             "wan_interface": logical_interface(local.wan_interface),
         }
         return cls(
@@ -497,28 +498,34 @@ def restore_rollback(cli: JunosCli, backup: str, depths: Sequence[int]) -> int:
 class JunosDeployer:
     """cgw.push.Deployer for Junos: display set, scope, hier_config plan, commit confirmed."""
 
-    def read_running(self, session: Session) -> str:
+    def read_running(self, session: Session) -> DeviceConfig:
         """`show configuration | display set`, only the statements."""
+        device = session.device
+        return DeviceConfig.cli(device.name, device.platform, self.running_text(session))
+
+    def running_text(self, session: Session) -> str:
         return "".join(f"{line}\n" for line in set_lines(session.send_command(SHOW_SET)))
 
-    def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
+    def owned(self, running: DeviceConfig, device: Device, vpn: VpnConnection) -> DeviceConfig:
         """The statements cgw owns or shares for `vpn`, in the device's order."""
         scope = JunosScope.of(device, vpn)
-        return "".join(f"{line}\n" for line in set_lines(running) if scope.in_scope(line))
+        text = "".join(f"{line}\n" for line in set_lines(running.text) if scope.in_scope(line))
+        return DeviceConfig.cli(device.name, device.platform, text)
 
     def plan(
-        self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
+        self, owned: DeviceConfig, intended: RenderedConfig, device: Device, vpn: VpnConnection
     ) -> Plan:
         """hier_config's remediation, keys compared decoded (see plan_change)."""
-        return plan_change(owned_running, intended, device, vpn)
+        return plan_change(owned.text, intended, device, vpn)
 
-    def transaction(self, session: Session, plan: Plan, backup: str) -> JunosTransaction:
-        return JunosTransaction(session, plan, backup)
+    def transaction(self, session: Session, plan: Plan, backup: DeviceConfig) -> JunosTransaction:
+        return JunosTransaction(session, plan, backup.text)
 
-    def recover(self, session: Session, device: Device, backup: str) -> str:
+    def recover(self, session: Session, device: Device, backup_config: DeviceConfig) -> str:
         """After a failed push: roll back an unconfirmed commit of ours now, else report."""
         cli = JunosCli(session, float(device.timeout_s))
-        running = self.read_running(session)
+        backup = backup_config.text
+        running = self.running_text(session)
         if _same_config(running, backup):
             return "the router runs its previous configuration (nothing of the push was committed)"
         try:

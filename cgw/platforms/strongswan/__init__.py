@@ -17,9 +17,10 @@ from typing import Final
 
 from cgw.errors import RenderError
 from cgw.model import Device, ParsedStatus, RenderedConfig, RenderedFile, VpnConnection
-from cgw.platforms._common import TunnelView, object_prefix, tunnel_views, vpc_routes
+from cgw.platforms._common import TunnelView, object_prefix, options_of, tunnel_views, vpc_routes
+from cgw.platforms.base import Deployer
 from cgw.platforms.strongswan import algorithms, status
-from cgw.push import Deployer
+from cgw.platforms.strongswan.options import StrongswanOptions
 from cgw.render import render_template
 
 # AWS's recommended tunnel MTU and TCP MSS for route-based customer gateways.
@@ -210,7 +211,7 @@ def swan_tunnel(
 
 def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
     """Everything the strongSwan templates need, computed from the models."""
-    dataplane = DATAPLANES[device.local.strongswan_dataplane]
+    dataplane = DATAPLANES[options_of(device, StrongswanOptions).strongswan_dataplane]
     views = tunnel_views(device, vpn)
     script = interface_script_path(vpn)
     tunnels = tuple(
@@ -251,7 +252,7 @@ def host_files(device: Device, vpn: VpnConnection) -> list[tuple[str, str, int]]
         # Secrets-free, but a root-only script all the same.
         (interface_script_path(vpn), "interfaces.sh.j2", 0o700),
     ]
-    if vpn.routing == "bgp" and device.local.strongswan_bgp == "frr":
+    if vpn.routing == "bgp" and options_of(device, StrongswanOptions).strongswan_bgp == "frr":
         files.append((f"/etc/frr/cgw-{prefix}.conf", "frr.conf.j2", 0o600))
     return files
 
@@ -263,6 +264,11 @@ class StrongswanPlatform:
     netmiko_device_type = "linux"
     template_dir = "strongswan"
     default_wan_interface = "eth0"
+    options = StrongswanOptions
+    version_command = None  # the swanctl syntax cgw renders is the same on every 5.9+ host
+
+    def parse_release(self, output: str) -> str | None:
+        return None
 
     @property
     def deployer(self) -> Deployer:

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from cgw.errors import DeviceError, ParseError
-from cgw.model import Device, RenderedConfig, VpnConnection
-from cgw.plan import FileChange, Plan
+from cgw.model import Device, DeviceConfig, DeviceFile, RenderedConfig, VpnConnection
 from cgw.platforms._common import object_prefix
+from cgw.platforms.base import FileChange, Plan
 from cgw.platforms.strongswan import host_files
 from cgw.secrets import Masker
 
@@ -66,7 +66,6 @@ MISSING_MARK: Final = "@@cgw-missing"
 LIST_MARK: Final = "@@cgw-list"
 STATUS_MARK: Final = "@@cgw-rc"
 COMMITTED_MARK: Final = "@@cgw-committed"
-HEADER = re.compile(r"^### cgw-file (\S+) \((?:(\d+) characters|(missing))\)$", re.M)
 PSK_LINE = re.compile(r'^\s*secret\s*=\s*"([^"]*)"', re.M)
 # The line numbers / lines of output a failure message quotes at most.
 ERROR_LINES: Final = 3
@@ -76,7 +75,7 @@ HostFiles = dict[str, str | None]  # path -> content, None where the file does n
 
 # --- the running text: every cgw file with its content, or marked missing ------------------
 def format_files(files: Mapping[str, str | None]) -> str:
-    """Host files as one text: a `### cgw-file PATH (N characters)` header before each."""
+    """Host files as one text for people: a `### cgw-file PATH (N characters)` header each."""
     parts = []
     for path in sorted(files):
         content = files[path]
@@ -87,25 +86,16 @@ def format_files(files: Mapping[str, str | None]) -> str:
     return "".join(parts)
 
 
-def parse_files(text: str) -> HostFiles:
-    """The inverse of format_files; the character count makes any file content safe."""
-    files: HostFiles = {}
-    position = 0
-    while position < len(text):
-        header = HEADER.match(text, position)
-        if header is None:
-            raise ParseError(f"strongswan: host files text is malformed at offset {position}")
-        path, size, missing = header.group(1), header.group(2), header.group(3)
-        position = header.end() + 1
-        if missing:
-            files[path] = None
-            continue
-        end = position + int(size)
-        if text[end : end + 1] != "\n":
-            raise ParseError(f"strongswan: host file {path}: content shorter than its header says")
-        files[path] = text[position:end]
-        position = end + 1
-    return files
+def host_config(device: Device, files: Mapping[str, str | None]) -> DeviceConfig:
+    """Host files as a DeviceConfig, in path order."""
+    return DeviceConfig(
+        device.name, device.platform, tuple(DeviceFile(p, files[p]) for p in sorted(files))
+    )
+
+
+def vpn_files(files: Mapping[str, str | None], vpn_id: str) -> HostFiles:
+    """The files of one VPN among a host's cgw files (each path names the VPN)."""
+    return {path: content for path, content in files.items() if f"aws-{vpn_id}" in path}
 
 
 def managed_files(device: Device, vpn: VpnConnection) -> dict[str, int]:
@@ -516,7 +506,7 @@ class HostTransaction:
 
     session: Session
     plan: Plan
-    backup: str
+    backup: DeviceConfig
     root: str = ""
     chunk_chars: int = CHUNK_CHARS
     confirm_after_verify: bool = False
@@ -524,7 +514,7 @@ class HostTransaction:
 
     def prepare(self) -> None:
         """Upload every new file beside its target; the targets are not touched yet."""
-        target = parse_files(self.plan.running)
+        target = vpn_files(self.backup.as_dict(), self.plan.vpn_id)
         target.update({c.path: c.new for c in self.plan.files})
         self._host = HostChange(self.session, self.plan.files, target, self.root, self.chunk_chars)
         try:
@@ -556,7 +546,7 @@ class HostTransaction:
     def rollback(self) -> None:
         """Put the plan's files back as the backup holds them and activate them again."""
         paths = [c.path for c in self.plan.files]
-        restore(self.session, parse_files(self.backup), paths, self.root, self.chunk_chars)
+        restore(self.session, self.backup.as_dict(), paths, self.root, self.chunk_chars)
 
     def _error(self, what: str, failure: StepFailed, outcome: str = "") -> DeviceError:
         masker = _secret_masker([c.new for c in self.plan.files] + [c.old for c in self.plan.files])
@@ -573,20 +563,20 @@ class StrongswanDeployer:
     root: str = ""
     chunk_chars: int = CHUNK_CHARS  # base64 characters per upload line
 
-    def read_running(self, session: Session) -> str:
-        """Every cgw file on the host (all VPNs) with its content, as format_files text."""
-        return format_files(read_paths(session, list_cgw_files(session, self.root), self.root))
+    def read_running(self, session: Session) -> DeviceConfig:
+        """Every cgw file on the host (all VPNs) with its content."""
+        files = read_paths(session, list_cgw_files(session, self.root), self.root)
+        return host_config(session.device, files)
 
-    def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
-        """Only this VPN's files; those the host lacks are listed as missing."""
-        files = parse_files(running)
-        return format_files({path: files.get(path) for path in managed_files(device, vpn)})
+    def owned(self, running: DeviceConfig, device: Device, vpn: VpnConnection) -> DeviceConfig:
+        """Only this VPN's files; those the host lacks have no content."""
+        return host_config(device, {path: running.get(path) for path in managed_files(device, vpn)})
 
     def plan(
-        self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
+        self, owned: DeviceConfig, intended: RenderedConfig, device: Device, vpn: VpnConnection
     ) -> Plan:
         """A FileChange per file whose content differs; a stale FRR fragment is removed."""
-        current = parse_files(owned_running)
+        current = owned.as_dict()
         target: HostFiles = {path: None for path in managed_files(device, vpn)}
         target.update({f.path: f.content for f in intended.files})
         modes = {f.path: f.mode for f in intended.files}
@@ -599,19 +589,19 @@ class StrongswanDeployer:
             device=device.name,
             platform=intended.platform,
             vpn_id=vpn.id,
-            running=owned_running,
+            running=format_files(current),
             intended=format_files(target),  # the running text's form: in sync, no diff
             commands=tuple(s.command for s in steps) if changes else (),
             files=changes,
             notes=_plan_notes(changes),
         )
 
-    def transaction(self, session: Session, plan: Plan, backup: str) -> HostTransaction:
+    def transaction(self, session: Session, plan: Plan, backup: DeviceConfig) -> HostTransaction:
         return HostTransaction(session, plan, backup, self.root, self.chunk_chars)
 
-    def recover(self, session: Session, device: Device, backup: str) -> str:
+    def recover(self, session: Session, device: Device, backup: DeviceConfig) -> str:
         """After a dropped push: every cgw file back as the backup holds it, and reloaded."""
-        files = parse_files(backup)
+        files = backup.as_dict()
         paths = [*files, *list_cgw_files(session, self.root)]
         restored = restore(session, files, paths, self.root, self.chunk_chars)
         if not restored:
