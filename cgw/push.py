@@ -77,8 +77,18 @@ def compute_plan(
 ) -> tuple[DeviceConfig, Plan]:
     """Read the device and plan the change; returns (full running config, plan)."""
     running = deployer.read_running(session)
-    owned = deployer.owned(running, device, vpn)
-    return running, deployer.plan(owned, intended, device, vpn)
+    return running, plan_change(deployer, running, device, vpn, intended)
+
+
+def plan_change(
+    deployer: Deployer,
+    running: DeviceConfig,
+    device: Device,
+    vpn: VpnConnection,
+    intended: RenderedConfig,
+) -> Plan:
+    """The change from a running configuration, read from the device now or saved earlier."""
+    return deployer.plan(deployer.owned(running, device, vpn), intended, device, vpn)
 
 
 def push_plan(

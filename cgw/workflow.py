@@ -169,15 +169,21 @@ def plan_on_session(session: Session, job: DeviceJob) -> tuple[DeviceJob, Device
     Returns the job as planned (with the release found), the full running configuration (the
     backup a push restores) and the plan.
     """
-    from cgw.push import compute_plan
-
     job = with_release(session, job)
+    running = get_platform(job.device.platform).deployer.read_running(session)
+    return job, running, plan_running(job, running)
+
+
+def plan_running(job: DeviceJob, running: DeviceConfig) -> Plan:
+    """The plan from a running configuration, read from the device now or saved earlier."""
+    from cgw.push import plan_change
+
     deployer = get_platform(job.device.platform).deployer
     intended = render_config(job.device, job.vpn)
-    running, plan = compute_plan(deployer, session, job.device, job.vpn, intended)
+    plan = plan_change(deployer, running, job.device, job.vpn, intended)
     if job.device.release is not None:
         plan = replace(plan, notes=(*plan.notes, f"rendered for release {job.device.release}"))
-    return job, running, plan
+    return plan
 
 
 def plan_device(job: DeviceJob, ssh: SshOptions) -> Plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,6 +18,7 @@ from cgw.commands import (
 
 if TYPE_CHECKING:
     from cgw.fleet import Outcome
+    from cgw.model import DeviceConfig
     from cgw.output import Printer
     from cgw.platforms.base import Plan
     from cgw.workflow import DeviceJob, SshOptions
@@ -79,15 +81,51 @@ def print_plan(out: Printer, plan: Plan) -> None:
         out.rich(f"[dim]note: {note}[/dim]")
 
 
+def saved_running_config(path: Path, selection: Selection) -> DeviceConfig:
+    """`--running-config PATH` for the one device named, read before anything else is done."""
+    from cgw.errors import CgwError
+    from cgw.saved_config import load_saved_config
+
+    if len(selection.devices) != 1 or selection.group or selection.everything:
+        raise CgwError("--running-config plans one device: name exactly one")
+    return load_saved_config(path, selection.devices[0], platform="")
+
+
+def saved_plans(jobs: list[DeviceJob], saved: DeviceConfig) -> list[Outcome[Plan]]:
+    """The plan against a saved configuration: the online diff's code, with no SSH."""
+    from dataclasses import replace
+
+    from cgw.fleet import run_fleet
+    from cgw.workflow import plan_running
+
+    return run_fleet(
+        [(job.device.name, job) for job in jobs],
+        lambda job: plan_running(job, replace(saved, platform=job.device.platform)),
+        workers=1,
+    )
+
+
 @click.command("diff")
 @device_options
+@click.option(
+    "--running-config",
+    "saved_path",
+    type=click.Path(path_type=Path),
+    help="Plan against this saved configuration instead of reading the device (no SSH): a"
+    " `show running-config` / `show configuration | display set` file, or a host's files as a"
+    " folder or tar archive (paths below it as on the host). One device.",
+)
 @pass_options
-def command(options: Options, selection: Selection) -> int:
+def command(options: Options, selection: Selection, saved_path: Path | None) -> int:
     """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
     from cgw.fleet import worst_exit_code
 
+    saved = None if saved_path is None else saved_running_config(saved_path, selection)
     jobs = selection.jobs(options)
-    outcomes = device_plans(jobs, selection.ssh(), selection.workers)
+    if saved is None:
+        outcomes = device_plans(jobs, selection.ssh(), selection.workers)
+    else:
+        outcomes = saved_plans(jobs, saved)
     out = printer()
     codes = []
     for outcome in outcomes:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +17,7 @@ from cgw.errors import CgwError
 
 if TYPE_CHECKING:
     from cgw.lab.netns_lab import RealLab
+    from cgw.model import DeviceConfig
 
 
 @click.group("lab")
@@ -31,6 +37,119 @@ def aws(port: int) -> int:
 
     serve_forever(port)
     return 0
+
+
+@command.command("routers")
+@click.option(
+    "--inventory-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Where to write hosts.yaml, groups.yaml, defaults.yaml and known_hosts.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Routers per platform.",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="PLATFORM",
+    help="Only these platforms (repeatable) [every platform a simulator serves].",
+)
+@click.option(
+    "--running-config",
+    "running_configs",
+    multiple=True,
+    metavar="PLATFORM=PATH",
+    help="Start that platform's routers with this saved configuration (a file; for a"
+    " host, a folder or tar archive of its files). Repeatable.",
+)
+@click.option(
+    "--port-base",
+    type=click.IntRange(min=0, max=65535),
+    default=0,
+    help="Router i listens on PORT+i [any free ports].",
+)
+def routers(
+    inventory_dir: Path,
+    count: int,
+    platforms: tuple[str, ...],
+    running_configs: tuple[str, ...],
+    port_base: int,
+) -> int:
+    """Run simulated routers in the foreground until Ctrl-C, against the lab AWS at
+    $AWS_ENDPOINT_URL (start `cgw lab aws` first); writes an inventory for them."""
+    from cgw.lab.router_lab import lab_branches, served_platforms, start_router_lab
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        raise CgwError("AWS_ENDPOINT_URL is not set: start `cgw lab aws` and export what it prints")
+    chosen = tuple(dict.fromkeys(platforms)) or served_platforms()
+    unknown = [p for p in chosen if p not in served_platforms()]
+    if unknown:
+        raise CgwError(
+            f"no simulated router for platform {unknown[0]!r};"
+            f" known: {', '.join(served_platforms())}"
+        )
+    saved = _saved_configs(running_configs, chosen)
+    branches = lab_branches(chosen, count)
+    if port_base and port_base + len(branches) - 1 > 65535:
+        raise CgwError(f"--port-base {port_base}: {len(branches)} routers do not fit below 65536")
+    with _stop_on_signals():
+        lab = start_router_lab(
+            inventory_dir, endpoint, branches, running_configs=saved, port_base=port_base
+        )
+        try:
+            click.echo(f"{len(lab.routers)} simulated routers on 127.0.0.1, AWS at {endpoint}:")
+            for name, router in lab.routers.items():
+                click.echo(f"  {name}: port {router.port}")
+            click.echo(f"inventory in {inventory_dir}; export these to use it:")
+            for key, value in lab.env.items():
+                click.echo(f"  export {key}={value}")
+            click.echo("then: cgw diff --all; cgw push --all --yes; cgw verify --all")
+            click.echo("Ctrl-C stops them.")
+            sys.stdout.flush()
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            lab.stop()
+    return 0
+
+
+def _saved_configs(values: tuple[str, ...], platforms: tuple[str, ...]) -> dict[str, DeviceConfig]:
+    """--running-config PLATFORM=PATH values, each read as the saved configuration it names."""
+    from cgw.saved_config import load_saved_config
+
+    saved = {}
+    for value in values:
+        platform, sep, path = value.partition("=")
+        if not sep or not path:
+            raise CgwError(f"--running-config {value!r}: expected PLATFORM=PATH")
+        if platform not in platforms:
+            raise CgwError(f"--running-config {value!r}: no {platform} router is started")
+        saved[platform] = load_saved_config(Path(path), platform, platform)
+    return saved
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM stop the routers cleanly, even when started in the background."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 DEFAULT_REAL_LAB_STATE = Path("/run/cgw-lab/real-lab.json")

@@ -5,7 +5,7 @@ Idempotent: everything is found by its Name tag (or customer gateway IP) before 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,12 @@ SUBNET_CIDR = "10.100.0.0/24"
 VGW_ASN = 64512
 TGW_ASN = 64513
 LAB_TAG = "cgw-lab"
+# What boto3 needs besides the endpoint (the lab accepts any credentials; these are moto's).
+LAB_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def _values(key: str, *values: object) -> dict[str, list[dict[str, object]]]:
@@ -107,8 +113,8 @@ def lab_ec2_client(endpoint: str, region: str = "us-east-1") -> EC2Client:
         "ec2",
         endpoint_url=endpoint,
         region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=LAB_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LAB_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
     return client
 
@@ -176,43 +182,62 @@ def _transit_gateway(ec2: EC2Client, vpc_id: str, subnet_id: str) -> str:
     return tgw_id
 
 
-def _customer_gateway(ec2: EC2Client, row: SeedVpn) -> str:
-    found = [
-        c
-        for c in ec2.describe_customer_gateways(
-            Filters=[{"Name": "ip-address", "Values": [row.cgw_ip]}]
-        )["CustomerGateways"]
-        if c.get("State") == "available"
-    ]
+@dataclass
+class _Existing:
+    """What the lab AWS already holds, read once (finding each row stays O(1) for many rows)."""
+
+    customer_gateways: dict[str, str]  # IP -> id (available ones)
+    vpns: dict[str, str]  # Name tag -> id (live ones)
+
+    @classmethod
+    def read(cls, ec2: EC2Client) -> _Existing:
+        gateways = {
+            str(c["IpAddress"]): str(c["CustomerGatewayId"])
+            for c in ec2.describe_customer_gateways()["CustomerGateways"]
+            if c.get("State") == "available"
+        }
+        vpns: dict[str, str] = {}
+        for vpn in ec2.describe_vpn_connections()["VpnConnections"]:
+            if vpn.get("State") in ("deleted", "deleting"):
+                continue
+            for tag in vpn.get("Tags", []):
+                if tag.get("Key") == "Name":
+                    vpns.setdefault(str(tag["Value"]), str(vpn["VpnConnectionId"]))
+        return cls(gateways, vpns)
+
+
+def _customer_gateway(ec2: EC2Client, row: SeedVpn, existing: _Existing) -> str:
+    found = existing.customer_gateways.get(row.cgw_ip)
     if found:
-        return str(found[0]["CustomerGatewayId"])
-    return ec2.create_customer_gateway(
+        return found
+    created = ec2.create_customer_gateway(
         Type="ipsec.1",
         PublicIp=row.cgw_ip,
         BgpAsn=row.cgw_asn,
         TagSpecifications=_tags("customer-gateway", row.name),
     )["CustomerGateway"]["CustomerGatewayId"]
-
-
-def _existing_vpn(ec2: EC2Client, name: str) -> str | None:
-    vpns = ec2.describe_vpn_connections(Filters=[{"Name": "tag:Name", "Values": [name]}])
-    for vpn in vpns["VpnConnections"]:
-        if vpn.get("State") not in ("deleted", "deleting"):
-            return str(vpn["VpnConnectionId"])
-    return None
+    existing.customer_gateways[row.cgw_ip] = created
+    return created
 
 
 def seed_lab(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
     """Create the seed table's VPN connections (once) and return their ids by Name tag."""
+    return ensure_vpns(endpoint, SEED, region)
+
+
+def ensure_vpns(
+    endpoint: str, rows: Sequence[SeedVpn], region: str = "us-east-1"
+) -> dict[str, str]:
+    """Create each row's customer gateway and VPN connection unless they exist; ids by name."""
     ec2 = lab_ec2_client(endpoint, region)
     vpc_id, subnet_id = _vpc(ec2)
     vgw_id = _vpn_gateway(ec2, vpc_id)
     tgw_id = _transit_gateway(ec2, vpc_id, subnet_id)
+    existing = _Existing.read(ec2)
     vpn_ids = {}
-    for row in SEED:
-        existing = _existing_vpn(ec2, row.name)
-        if existing:
-            vpn_ids[row.name] = existing
+    for row in rows:
+        if row.name in existing.vpns:
+            vpn_ids[row.name] = existing.vpns[row.name]
             continue
         options: Any = {"StaticRoutesOnly": row.static}
         if row.tunnel_options:
@@ -222,7 +247,7 @@ def seed_lab(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
         )
         vpn_id = ec2.create_vpn_connection(
             Type="ipsec.1",
-            CustomerGatewayId=_customer_gateway(ec2, row),
+            CustomerGatewayId=_customer_gateway(ec2, row, existing),
             Options=options,
             TagSpecifications=_tags("vpn-connection", row.name),
             **gateway,  # type: ignore[arg-type]

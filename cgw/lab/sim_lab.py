@@ -10,52 +10,59 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cgw.lab.aws_server import LabAws
     from cgw.lab.routers import SimRouter
 
-RouterKind = Literal["cisco_xe", "juniper_junos", "linux"]
-
 
 @dataclass(frozen=True)
 class SimBranch:
-    """One simulated branch router and how the inventory describes it."""
+    """One simulated branch router and how the inventory describes it.
+
+    The simulator is the one standing in for `platform` (see `cgw.lab.routers.simulator_for`);
+    it also names the WAN interface, the login and any further `local:` settings.
+    """
 
     name: str
-    kind: RouterKind
     platform: str
     cgw_ip: str
-    local: str  # the inventory's `local:` mapping, as YAML flow text
-    username: str = (
-        "netops"  # a Linux router is managed as root, as cgw's strongswan platform expects
-    )
+    tunnel_numbers: tuple[int, int]
+    advertised_prefix: str
+
+    def local(self) -> str:
+        """The inventory's `local:` mapping, as YAML flow text."""
+        from cgw.lab.routers import simulator_for
+
+        simulator = simulator_for(self.platform)
+        settings = {
+            "wan_interface": simulator.wan_interface,
+            "tunnel_numbers": f"[{self.tunnel_numbers[0]}, {self.tunnel_numbers[1]}]",
+            "advertised_prefixes": f"[{self.advertised_prefix}]",
+            **simulator.inventory_local,
+        }
+        return "{" + ", ".join(f"{k}: {v}" for k, v in settings.items()) + "}"
+
+    @property
+    def username(self) -> str:
+        from cgw.lab.routers import simulator_for
+
+        return simulator_for(self.platform).default_username
 
 
 SIM_BRANCHES = (
-    SimBranch(
-        "branch-01", "cisco_xe", "cisco_xe", "203.0.113.11",
-        "{wan_interface: GigabitEthernet1, tunnel_numbers: [101, 102],"
-        " advertised_prefixes: [10.11.0.0/16]}",
-    ),
-    SimBranch(
-        "branch-02", "juniper_junos", "juniper_junos", "203.0.113.12",
-        "{wan_interface: ge-0/0/0.0, tunnel_numbers: [1, 2], advertised_prefixes: [10.12.0.0/16]}",
-    ),
-    SimBranch(
-        "branch-03", "linux", "strongswan", "203.0.113.13",
-        "{wan_interface: eth0, tunnel_numbers: [1, 2], advertised_prefixes: [10.13.0.0/16],"
-        " strongswan_dataplane: xfrm, strongswan_bgp: frr}",
-        username="root",
-    ),
-)  # fmt: skip
+    SimBranch("branch-01", "cisco_xe", "203.0.113.11", (101, 102), "10.11.0.0/16"),
+    SimBranch("branch-02", "juniper_junos", "203.0.113.12", (1, 2), "10.12.0.0/16"),
+    SimBranch("branch-03", "strongswan", "203.0.113.13", (1, 2), "10.13.0.0/16"),
+)
 
 PASSWORD_ENV = "CGW_LAB_PASSWORD"
+HEADER = "# Written by cgw's lab for its simulated routers; rewritten each time the lab starts.\n"
 
 
 @dataclass
@@ -81,9 +88,10 @@ class SimLab:
         self.aws.stop()
 
 
-def _inventory_text(lab_routers: dict[str, SimRouter]) -> str:
+def inventory_text(branches: Iterable[SimBranch], lab_routers: Mapping[str, SimRouter]) -> str:
+    """hosts.yaml for simulated branches: each on 127.0.0.1 at its router's port."""
     entries = []
-    for branch in SIM_BRANCHES:
+    for branch in branches:
         router = lab_routers[branch.name]
         entries.append(
             f"{branch.name}:\n"
@@ -93,9 +101,31 @@ def _inventory_text(lab_routers: dict[str, SimRouter]) -> str:
             f"  groups: [lab, {branch.platform}]\n"
             f"  credentials: {{username: {branch.username}}}\n"
             f"  vpn: {{customer_gateway_ip: {branch.cgw_ip}}}\n"
-            f"  local: {branch.local}\n"
+            f"  local: {branch.local()}\n"
         )
     return "\n".join(entries)
+
+
+def write_inventory(
+    folder: Path, branches: Sequence[SimBranch], lab_routers: Mapping[str, SimRouter]
+) -> None:
+    """hosts.yaml, groups.yaml and defaults.yaml (password from $CGW_LAB_PASSWORD) in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "hosts.yaml").write_text(HEADER + inventory_text(branches, lab_routers))
+    (folder / "defaults.yaml").write_text(
+        HEADER + f"credentials: {{password_env: {PASSWORD_ENV}, secret_env: {PASSWORD_ENV}}}\n"
+        "timeout: 20\n"
+    )
+    groups = ["lab", *dict.fromkeys(b.platform for b in branches)]
+    (folder / "groups.yaml").write_text(HEADER + "".join(f"{g}: {{}}\n" for g in groups))
+
+
+def write_known_hosts(path: Path, lab_routers: Iterable[SimRouter]) -> None:
+    """A known_hosts file (0600) pinning every router's host key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    os.chmod(path, 0o600)
+    path.write_text("".join(r.known_hosts_line() + "\n" for r in lab_routers))
 
 
 def start_sim_lab(folder: Path, *, clock_rate: float = 60.0) -> SimLab:
@@ -113,7 +143,7 @@ def start_sim_lab(folder: Path, *, clock_rate: float = 60.0) -> SimLab:
             # One judge per router: it reports AWS telemetry for the VPN that router terminates.
             oracle = AwsOracle([aws.vpn_ids[branch.name]])
             lab.routers[branch.name] = start_router(
-                branch.kind,
+                branch.platform,
                 hostname=branch.name,
                 username=branch.username,
                 password=password,
@@ -124,19 +154,8 @@ def start_sim_lab(folder: Path, *, clock_rate: float = 60.0) -> SimLab:
                 clock=SimClock(rate=clock_rate),
             )
         inventory = lab.inventory
-        inventory.mkdir(exist_ok=True)
-        (inventory / "hosts.yaml").write_text(_inventory_text(lab.routers))
-        (inventory / "defaults.yaml").write_text(
-            f"credentials: {{password_env: {PASSWORD_ENV}, secret_env: {PASSWORD_ENV}}}\n"
-            "timeout: 20\n"
-        )
-        (inventory / "groups.yaml").write_text(
-            "lab: {}\ncisco_xe: {}\njuniper_junos: {}\nstrongswan: {}\n"
-        )
-        lab.known_hosts.write_text(
-            "".join(r.known_hosts_line() + "\n" for r in lab.routers.values())
-        )
-        os.chmod(lab.known_hosts, 0o600)
+        write_inventory(inventory, SIM_BRANCHES, lab.routers)
+        write_known_hosts(lab.known_hosts, lab.routers.values())
         lab.env = {
             **aws.env,
             PASSWORD_ENV: password,

@@ -8,15 +8,19 @@ AWS's VgwTelemetry, so `cgw verify` sees AWS agree with the router.
 
 The parsers here are written independently of cgw's renderer, templates, model and platforms, so
 that a rendering bug shows up as a down tunnel instead of cancelling itself out. One module per
-job: `facts` (what lab AWS holds), `ios`/`junos`/`linux`/`frr` (each router's own text),
+job: `facts` (what lab AWS holds), `ios`/`junos`/`linux`/`frr` (each router's own text; a
+vendor module exposes a `PARSER` for its simulator's kind, found by `all_parsers()`),
 `algorithms` (vendor words → AWS names), `key_encodings` (reversible key encodings) and
 `judging` (parsed config against the facts → verdicts and reasons).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import cache
 from ipaddress import ip_network
 
 from cgw.lab.aws_oracle.algorithms import GCM
@@ -45,7 +49,7 @@ from cgw.lab.aws_oracle.judging import (
 from cgw.lab.aws_oracle.junos import parse_junos
 from cgw.lab.aws_oracle.key_encodings import ios_type7_decode, junos9_decode, junos9_encode
 from cgw.lab.aws_oracle.linux import parse_linux, swan_proposals
-from cgw.lab.aws_oracle.router import Neighbor, Proposal, RouterConfig, RouterPeer
+from cgw.lab.aws_oracle.router import ConfigParser, Neighbor, Proposal, RouterConfig, RouterPeer
 from cgw.lab.routers.oracle import BgpVerdict, OracleVerdict, RouterKind, TunnelVerdict
 
 __all__ = [
@@ -61,12 +65,14 @@ __all__ = [
     "AwsTunnel",
     "AwsTunnelVerdict",
     "AwsVpn",
+    "ConfigParser",
     "Neighbor",
     "Phase",
     "Proposal",
     "RouterConfig",
     "RouterPeer",
     "TunnelJudgement",
+    "all_parsers",
     "aws_tunnel",
     "ios_type7_decode",
     "judge",
@@ -163,12 +169,21 @@ class AwsOracle:
         )
 
 
-_PARSERS = {"cisco_xe": parse_ios, "juniper_junos": parse_junos, "linux": parse_linux}
+@cache
+def all_parsers() -> Mapping[str, ConfigParser]:
+    """Every simulator's configuration parser found in this package, by simulator kind."""
+    found: dict[str, ConfigParser] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        parser = getattr(module, "PARSER", None)
+        if isinstance(parser, ConfigParser):
+            found[parser.kind] = parser
+    return found
 
 
 def parse_running_config(kind: RouterKind, text: str) -> RouterConfig:
     """The router's configuration in the oracle's terms, from its own canonical text."""
-    parser = _PARSERS.get(kind)
+    parser = all_parsers().get(kind)
     if parser is None:
-        raise ValueError(f"unknown router kind {kind!r}")
-    return parser(text)
+        raise ValueError(f"unknown router kind {kind!r}; known: {', '.join(sorted(all_parsers()))}")
+    return parser.parse(text)

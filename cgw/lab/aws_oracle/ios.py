@@ -23,7 +23,14 @@ from cgw.lab.aws_oracle.bgp import (
     remote_as_neighbors,
 )
 from cgw.lab.aws_oracle.key_encodings import ios_type7_decode
-from cgw.lab.aws_oracle.router import Neighbor, Proposal, RouterConfig, RouterPeer, is_v4
+from cgw.lab.aws_oracle.router import (
+    ConfigParser,
+    Neighbor,
+    Proposal,
+    RouterConfig,
+    RouterPeer,
+    is_v4,
+)
 
 # IOS-XE's built-in IKEv2 proposal, used when no IKEv2 policy applies.
 _DEFAULT_IKEV2 = Proposal(
@@ -420,3 +427,6 @@ def _network(line: str) -> str:
     if len(words) >= 4 and words[2] == "mask":
         return str(IPv4Network(f"{words[1]}/{words[3]}", strict=False))
     return str(ip_network(words[1], strict=False))
+
+
+PARSER = ConfigParser(kind="cisco_xe", parse=parse_ios)

@@ -16,7 +16,7 @@ from cgw.lab.aws_oracle.algorithms import (
     unmapped,
 )
 from cgw.lab.aws_oracle.key_encodings import hex_text, junos_secret
-from cgw.lab.aws_oracle.router import Neighbor, Proposal, RouterConfig, RouterPeer
+from cgw.lab.aws_oracle.router import ConfigParser, Neighbor, Proposal, RouterConfig, RouterPeer
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 
@@ -236,3 +236,6 @@ def _exported(junos: _Junos, policy: str) -> list[str]:
         if "accept" in junos.values(*tbase, "then"):
             prefixes += junos.values(*tbase, "from", "route-filter")
     return prefixes
+
+
+PARSER = ConfigParser(kind="juniper_junos", parse=parse_junos)

@@ -20,7 +20,7 @@ from cgw.lab.aws_oracle.algorithms import (
 )
 from cgw.lab.aws_oracle.frr import frr_bgp
 from cgw.lab.aws_oracle.key_encodings import swan_secret
-from cgw.lab.aws_oracle.router import Proposal, RouterConfig, RouterPeer, is_v4
+from cgw.lab.aws_oracle.router import ConfigParser, Proposal, RouterConfig, RouterPeer, is_v4
 
 
 def parse_linux(text: str) -> RouterConfig:
@@ -245,3 +245,6 @@ def _child(peer: RouterPeer, conn: Mapping[str, Any], links: _Links) -> None:
     if peer.interface is not None:
         peer.inside = links.addresses.get(peer.interface)
         peer.routes = set(links.routes.get(peer.interface, set()))
+
+
+PARSER = ConfigParser(kind="linux", parse=parse_linux)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
@@ -83,3 +84,14 @@ class RouterConfig:
 
     peers: list[RouterPeer] = field(default_factory=list)
     neighbors: dict[str, Neighbor] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConfigParser:
+    """One simulator's configuration parser; a vendor module exposes one as `PARSER`.
+
+    `kind` is the simulator's kind (`cgw.lab.routers.simulator.Simulator.kind`).
+    """
+
+    kind: str
+    parse: Callable[[str], RouterConfig]

@@ -1,23 +1,26 @@
 """Simulated branch routers for the lab: SSH servers on 127.0.0.1 that netmiko drives.
 
-`start_router("cisco_xe" | "juniper_junos" | "linux", ...)` runs one in background threads and
-returns a `SimRouter` (its port, state, faults and clock). Whether tunnels come up is decided by a
+`start_router(kind, ...)` runs one in background threads and returns a `SimRouter` (its port,
+state, faults and clock); `kind` is a simulator's kind ("cisco_xe", "juniper_junos", "linux") or a
+cgw platform name it stands in for ("cisco_ios", "strongswan"). Each vendor module here exposes a
+`SIMULATOR` (see `simulator.py`); `SIMULATORS` finds them. Whether tunnels come up is decided by a
 `TunnelOracle` given the router's running configuration; the default says everything is down.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import paramiko
 
 from cgw.lab.routers.clock import SimClock
 from cgw.lab.routers.faults import Faults
-from cgw.lab.routers.ios import DEFAULT_IOS_CONFIG, IosShell, IosState
-from cgw.lab.routers.junos import DEFAULT_JUNOS_CONFIG, JunosShell, JunosState
-from cgw.lab.routers.linux import LinuxShell, LinuxState
 from cgw.lab.routers.oracle import (
     BgpVerdict,
     DownOracle,
@@ -26,8 +29,9 @@ from cgw.lab.routers.oracle import (
     TunnelOracle,
     TunnelVerdict,
 )
-from cgw.lab.routers.server import Credentials, ShellFactory, SshServer, known_hosts_line
-from cgw.lab.routers.shell import RouterContext, Shell
+from cgw.lab.routers.server import Credentials, SshServer, known_hosts_line
+from cgw.lab.routers.shell import RouterContext
+from cgw.lab.routers.simulator import RouterSetup, Simulator
 
 __all__ = [
     "BgpVerdict",
@@ -37,12 +41,37 @@ __all__ = [
     "RouterKind",
     "SimClock",
     "SimRouter",
+    "Simulator",
     "TunnelOracle",
     "TunnelVerdict",
+    "all_simulators",
+    "simulator_for",
     "start_router",
 ]
 
-RouterState = IosState | JunosState | LinuxState
+
+@cache
+def all_simulators() -> Mapping[str, Simulator]:
+    """Every simulator found in this package, by kind."""
+    found: dict[str, Simulator] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        simulator = getattr(module, "SIMULATOR", None)
+        if isinstance(simulator, Simulator):
+            found[simulator.kind] = simulator
+    return found
+
+
+def simulator_for(kind_or_platform: str) -> Simulator:
+    """The simulator of that kind, or the one standing in for that cgw platform."""
+    simulators = all_simulators()
+    if kind_or_platform in simulators:
+        return simulators[kind_or_platform]
+    for simulator in simulators.values():
+        if kind_or_platform in simulator.platforms:
+            return simulator
+    known = sorted({*simulators, *(p for s in simulators.values() for p in s.platforms)})
+    raise ValueError(f"unknown router kind {kind_or_platform!r}; known: {', '.join(known)}")
 
 
 @dataclass
@@ -51,7 +80,7 @@ class SimRouter:
 
     kind: RouterKind
     context: RouterContext
-    state: RouterState
+    state: Any  # the simulator's own state class (IosState, JunosState, LinuxState, ...)
     server: SshServer
     host: str = field(default="127.0.0.1")
 
@@ -74,7 +103,13 @@ class SimRouter:
     def running_config(self) -> str:
         """The configuration the router runs now (what the oracle judges)."""
         with self.context.lock:
-            return self.state.running_config()
+            text: str = self.state.running_config()
+        return text
+
+    def saved_files(self) -> Mapping[str, str]:
+        """What an engineer would save from it (its running config, or a host's files)."""
+        with self.context.lock:
+            return simulator_for(self.kind).saved_files(self.state)
 
     def set_oracle(self, oracle: TunnelOracle) -> None:
         """Swap the judge of tunnel state (e.g. the lab's AWS-backed oracle)."""
@@ -93,7 +128,7 @@ class SimRouter:
 
 
 def start_router(
-    kind: Literal["cisco_xe", "juniper_junos", "linux"],
+    kind: RouterKind,
     *,
     hostname: str,
     username: str,
@@ -105,6 +140,7 @@ def start_router(
     outside_ip: str = "203.0.113.10",
     gateway: str = "203.0.113.1",
     initial_config: str | None = None,
+    initial_files: Mapping[str, str] | None = None,
     oracle: TunnelOracle | None = None,
     clock: SimClock | None = None,
     faults: Faults | None = None,
@@ -114,23 +150,31 @@ def start_router(
     `authorized_keys` takes OpenSSH public-key lines or paramiko keys. `initial_config` replaces
     the platform's small default (WAN interface with `outside_ip`, default route to `gateway`):
     IOS running-config text, Junos `set` lines, or the Linux host's /etc/frr/frr.conf.
+    `initial_files` puts files on a host (by absolute path) as if it had booted with them.
     """
+    simulator = simulator_for(kind)
     keys = tuple(
         k if isinstance(k, str) else f"{k.get_name()} {k.get_base64()}" for k in authorized_keys
     )
     if password is None and not keys:
         raise ValueError("a simulated router needs a password or an authorized key")
     context = RouterContext(
-        kind=kind,
+        kind=simulator.kind,
         hostname=hostname,
         clock=clock or SimClock(),
         oracle=oracle or DownOracle(),
         faults=faults or Faults(),
     )
-    values = {"hostname": hostname, "outside_ip": outside_ip, "gateway": gateway}
-    state, factory = _platform(
-        kind, context, username, enable_secret or password or "", values, initial_config
+    setup = RouterSetup(
+        context=context,
+        username=username,
+        enable_secret=enable_secret or password or "",
+        outside_ip=outside_ip,
+        gateway=gateway,
+        initial_config=initial_config,
+        initial_files=dict(initial_files or {}),
     )
+    state, factory = simulator.build(setup)
     server = SshServer(
         context=context,
         shell_factory=factory,
@@ -139,46 +183,4 @@ def start_router(
         port=port,
     )
     server.start()
-    return SimRouter(kind, context, state, server)
-
-
-def _platform(
-    kind: str,
-    context: RouterContext,
-    username: str,
-    enable_secret: str,
-    values: dict[str, str],
-    initial_config: str | None,
-) -> tuple[RouterState, ShellFactory]:
-    if kind == "cisco_xe":
-        ios = IosState(context, enable_secret)
-        ios.running.load(
-            f"hostname {values['hostname']}\n"
-            + (initial_config or DEFAULT_IOS_CONFIG.format(**values))
-        )
-        ios.startup = ios.running_config()
-
-        def ios_shell() -> Shell:
-            return IosShell(ios)
-
-        return ios, ios_shell
-    if kind == "juniper_junos":
-        junos = JunosState(context)
-        junos.load_initial(initial_config or DEFAULT_JUNOS_CONFIG.format(**values))
-
-        def junos_shell() -> Shell:
-            return JunosShell(junos, username)
-
-        return junos, junos_shell
-    if kind == "linux":
-        linux = LinuxState(context, outside_ip=values["outside_ip"])
-        linux.seed()
-        if initial_config is not None:
-            linux.files["/etc/frr/frr.conf"] = initial_config.encode()
-            linux.reload_frr()
-
-        def linux_shell() -> Shell:
-            return LinuxShell(linux)
-
-        return linux, linux_shell
-    raise ValueError(f"unknown router kind {kind!r}; known: cisco_xe, juniper_junos, linux")
+    return SimRouter(simulator.kind, context, state, server)

@@ -10,6 +10,7 @@ from cgw.lab.routers import show_output as show
 from cgw.lab.routers.clock import TimerHandle
 from cgw.lab.routers.iosconfig import BgpAlreadyRunning, ConfigError, IosConfig, Node
 from cgw.lab.routers.shell import Reply, RouterContext
+from cgw.lab.routers.simulator import RouterSetup, Simulator
 
 DEFAULT_IOS_CONFIG = """\
 interface GigabitEthernet1
@@ -549,3 +550,21 @@ class IosShell:
                 return Reply("% Incomplete command.\n\n")
             return self.invalid(line, exc.position)
         return Reply()
+
+
+def _build_ios(setup: RouterSetup) -> tuple[IosState, Callable[[], IosShell]]:
+    """An IOS router running (and saving as startup) `setup.initial_config`, else the default."""
+    state = IosState(setup.context, setup.enable_secret)
+    default = DEFAULT_IOS_CONFIG.format(**setup.values)
+    state.running.load(f"hostname {setup.hostname}\n" + (setup.initial_config or default))
+    state.startup = state.running_config()
+    return state, lambda: IosShell(state)
+
+
+SIMULATOR = Simulator(
+    kind="cisco_xe",
+    platforms=("cisco_ios", "cisco_xe"),
+    default_username="netops",
+    wan_interface="GigabitEthernet1",
+    build=_build_ios,
+)

@@ -17,6 +17,7 @@ from cgw.lab.routers.junosconfig import (
     valid,
 )
 from cgw.lab.routers.shell import Reply, RouterContext
+from cgw.lab.routers.simulator import RouterSetup, Simulator
 
 MAX_ROLLBACKS = 50
 
@@ -437,3 +438,19 @@ class JunosShell:
             self.state.exclusive_owner = None
         self.private = None
         self.config_mode = None
+
+
+def _build_junos(setup: RouterSetup) -> tuple[JunosState, Callable[[], JunosShell]]:
+    """An SRX whose active configuration is `setup.initial_config` (else the small default)."""
+    state = JunosState(setup.context)
+    state.load_initial(setup.initial_config or DEFAULT_JUNOS_CONFIG.format(**setup.values))
+    return state, lambda: JunosShell(state, setup.username)
+
+
+SIMULATOR = Simulator(
+    kind="juniper_junos",
+    platforms=("juniper_junos",),
+    default_username="netops",
+    wan_interface="ge-0/0/0.0",
+    build=_build_junos,
+)

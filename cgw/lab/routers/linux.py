@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from cgw.lab.routers import show_output as show
 from cgw.lab.routers.shell import Reply, RouterContext
+from cgw.lab.routers.simulator import RouterSetup, Simulator
 
 SWANCTL_CONF = "/etc/swanctl/swanctl.conf"
 FRR_CONF = "/etc/frr/frr.conf"
@@ -922,3 +923,37 @@ class LinuxShell:
         return Result(
             'Object "' + (rest[0] if rest else "") + '" is unknown, try "ip help".\n', 255
         )
+
+
+def _build_linux(setup: RouterSetup) -> tuple[LinuxState, Callable[[], LinuxShell]]:
+    """A host as after boot: seed files, then `setup.initial_files` (swanctl loaded, FRR read).
+
+    `setup.initial_config` is the host's /etc/frr/frr.conf.
+    """
+    state = LinuxState(setup.context, outside_ip=setup.outside_ip)
+    state.seed()
+    files = dict(setup.initial_files)
+    if setup.initial_config is not None:
+        files[FRR_CONF] = setup.initial_config
+    for path, content in files.items():
+        directory = posixpath.dirname(path)
+        while directory not in state.dirs:
+            state.dirs.add(directory)
+            directory = posixpath.dirname(directory)
+        state.files[path] = content.encode()
+    if any(p.startswith(posixpath.dirname(SWANCTL_CONF) + "/") for p in setup.initial_files):
+        state.load_all()  # charon loads its configuration at start
+    if FRR_CONF in files:
+        state.reload_frr()
+    return state, lambda: LinuxShell(state)
+
+
+SIMULATOR = Simulator(
+    kind="linux",
+    platforms=("strongswan",),
+    default_username="root",  # cgw's strongswan platform manages the host as root
+    wan_interface="eth0",
+    build=_build_linux,
+    inventory_local={"strongswan_dataplane": "xfrm", "strongswan_bgp": "frr"},
+    saved_files=lambda state: {p: b.decode(errors="replace") for p, b in state.files.items()},
+)

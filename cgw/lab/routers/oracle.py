@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
-RouterKind = Literal["cisco_xe", "juniper_junos", "linux"]
+RouterKind = str  # a simulator's kind ("cisco_xe", "juniper_junos", "linux", ...): see simulator.py
 
 
 @dataclass(frozen=True)
