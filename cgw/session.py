@@ -21,8 +21,10 @@ import hashlib
 import io
 import logging
 import os
+import select
 import socket
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -490,3 +492,95 @@ def _connect(
                 f" {fingerprint(cause.key)}, {known_hosts} has {fingerprint(cause.expected_key)}"
             ) from None
         raise DeviceError(f"{where}: SSH session failed: {describe(cause, masker)}") from None
+
+
+class Channel:
+    """The raw CLI channel of an open session, for a transaction that must pace itself.
+
+    Every deployer writes lines and reads until its device's prompt (or a shell's end mark)
+    through this one class: it waits on the SSH channel itself (no fixed sleep: `select` on the
+    paramiko channel wakes as soon as bytes arrive), notices a dropped connection at once, and
+    raises DeviceError with one line naming what was being sent — described by the caller,
+    masked, never the data. netmiko's `read_channel` does the reading, so its session log (masked,
+    see `_MaskedLogFile`) still sees every byte.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection: Any = session.connection
+        self.device = session.device
+
+    @property
+    def base_prompt(self) -> str:
+        """The prompt netmiko found when the session opened (the device's hostname part)."""
+        return str(self.connection.base_prompt)
+
+    def alive(self) -> bool:
+        """Whether the SSH channel can still carry an answer."""
+        channel = getattr(self.connection, "remote_conn", None)
+        if channel is None or getattr(channel, "closed", True):
+            return False
+        transport = channel.get_transport() if hasattr(channel, "get_transport") else None
+        if transport is None or not transport.is_active():
+            return False
+        return not bool(getattr(channel, "eof_received", False))
+
+    def lost(self, what: str) -> DeviceError:
+        return DeviceError(f"device {self.device.name}: connection lost while sending {what}")
+
+    def write(self, text: str, what: str) -> None:
+        """Send `text` as it is; `what` says in error messages what it was (already masked)."""
+        try:
+            self.connection.write_channel(text)
+        except Exception:
+            raise self.lost(what) from None
+
+    def drain(self) -> str:
+        """Whatever the device printed that nobody read yet (it belongs to no line of ours)."""
+        try:
+            return str(self.connection.read_channel())
+        except Exception:
+            return ""
+
+    def read_until(self, done: Callable[[str], bool], what: str, timeout_s: float) -> str:
+        """Read until `done(output)` holds; a closed channel or the timeout raises DeviceError."""
+        output = ""
+        deadline = time.monotonic() + timeout_s
+        channel = getattr(self.connection, "remote_conn", None)
+        while True:
+            try:
+                chunk = str(self.connection.read_channel())
+            except Exception:
+                raise self.lost(what) from None
+            if chunk:
+                output += chunk
+                if done(output):
+                    return output
+                continue
+            if not self.alive():
+                raise self.lost(what)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeviceError(
+                    f"device {self.device.name}: no answer within {timeout_s:g} s after {what}"
+                )
+            _wait_readable(channel, min(remaining, MAX_WAIT_S))
+
+    def exchange(self, text: str, done: Callable[[str], bool], what: str, timeout_s: float) -> str:
+        """Write `text`, then read until `done(output)`."""
+        self.write(text, what)
+        return self.read_until(done, what, timeout_s)
+
+
+# The longest single wait for the channel to become readable: liveness is checked between waits.
+MAX_WAIT_S = 0.25
+
+
+def _wait_readable(channel: Any, timeout_s: float) -> None:
+    """Sleep until the paramiko channel has bytes (or is closed), at most `timeout_s`."""
+    try:
+        if channel is not None and channel.recv_ready():
+            return
+        select.select([channel], [], [], timeout_s)
+    except (OSError, ValueError, TypeError):
+        time.sleep(min(timeout_s, 0.005))
