@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -9,15 +10,27 @@ from cgw.errors import CgwError
 
 
 def write_private_file(path: Path, content: str, mode: int = 0o600) -> None:
-    """Write a file that may hold a secret: created with `mode` (0600) from the start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file that may hold a secret: created with `mode` (0600) from the start.
+
+    The content goes to a temporary name beside the target, then is renamed over it, so the
+    file is never seen half written, not even when cgw is interrupted mid-write.
+    """
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CgwError(f"cannot write {path}: {exc.strerror}") from None
+        _remove(temporary)
+        raise CgwError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ def command(options: Options, keep: bool) -> int:
     inventory check, fetch, render, diff, push, verify and diff again, as a user would."""
     from cgw.cli import main
     from cgw.lab.sim_lab import lab_environment, start_sim_lab
-    from cgw.secrets import PROCESS_MASKER
+    from cgw.secrets import current_masker
 
     out = printer()
     folder = Path(tempfile.mkdtemp(prefix="cgw-demo-"))
@@ -39,7 +39,7 @@ def command(options: Options, keep: bool) -> int:
              " strongSwan routers, all on 127.0.0.1")  # fmt: skip
     started = time.monotonic()
     lab = start_sim_lab(folder)
-    PROCESS_MASKER.add("password:lab", lab.env["CGW_LAB_PASSWORD"])
+    current_masker().add("password:lab", lab.env["CGW_LAB_PASSWORD"])
     results = []
     try:
         ports = ", ".join(f"{n} :{r.port}" for n, r in lab.routers.items())

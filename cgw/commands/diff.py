@@ -13,10 +13,11 @@ from cgw.commands import (
     pass_options,
     printer,
     progress,
+    with_failures,
 )
 
 if TYPE_CHECKING:
-    from cgw.fleet import Outcome
+    from cgw.fleet import FleetRun, StopSignal
     from cgw.output import Printer
     from cgw.plan import Plan
     from cgw.workflow import DeviceJob, SshOptions
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 EXIT_CHANGES = 2
 
 
-def device_plans(jobs: list[DeviceJob], ssh: SshOptions, workers: int) -> list[Outcome[Plan]]:
+def device_plans(
+    jobs: list[DeviceJob], ssh: SshOptions, workers: int, stop: StopSignal | None = None
+) -> FleetRun[Plan]:
     """Every device's plan, read over SSH, at most `workers` devices at a time."""
     from cgw.fleet import run_fleet
     from cgw.workflow import plan_device
@@ -34,14 +37,15 @@ def device_plans(jobs: list[DeviceJob], ssh: SshOptions, workers: int) -> list[O
         lambda job: plan_device(job, ssh),
         workers=workers,
         on_done=progress(len(jobs), "planned"),
+        stop=stop,
     )
 
 
 def plan_json(plan: Plan, masked: bool = True) -> dict[str, Any]:
     """A plan for programs: in sync or not, the diff and the commands, secrets masked."""
-    from cgw.secrets import PROCESS_MASKER
+    from cgw.secrets import current_masker
 
-    view = plan.masked(PROCESS_MASKER)
+    view = plan.masked(current_masker())
     return {
         "device": plan.device,
         "platform": plan.platform,
@@ -55,7 +59,7 @@ def plan_json(plan: Plan, masked: bool = True) -> dict[str, Any]:
 
 
 def print_plan(out: Printer, plan: Plan) -> None:
-    """A coloured unified diff and the exact commands, PSKs masked."""
+    """A coloured unified diff and the exact commands, PSKs masked, config text escaped."""
     if plan.in_sync:
         out.rich(f"[green]{plan.device}: in sync[/green] ({plan.platform}, {plan.vpn_id})")
         return
@@ -69,14 +73,18 @@ def print_plan(out: Printer, plan: Plan) -> None:
             else "cyan" if line.startswith("@@")
             else ""
         )  # fmt: skip
-        escaped = line.replace("[", r"\[")
-        out.rich(f"[{style}]{escaped}[/{style}]" if style else escaped)
+        out.styled(line, style)
     if view.commands:
         out.rich("[bold]commands to send:[/bold]")
         for command in view.commands:
-            out.rich("  " + command.replace("[", r"\["))
+            out.styled("  " + command)
     for note in plan.notes:
-        out.rich(f"[dim]note: {note}[/dim]")
+        out.styled(f"note: {note}", "dim")
+
+
+def plan_code(plan: Plan) -> int:
+    """0 in sync, 2 changes pending."""
+    return 0 if plan.in_sync else EXIT_CHANGES
 
 
 @click.command("diff")
@@ -84,28 +92,27 @@ def print_plan(out: Printer, plan: Plan) -> None:
 @pass_options
 def command(options: Options, selection: Selection) -> int:
     """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
-    from cgw.fleet import worst_exit_code
+    from cgw.fleet import StopSignal, fleet_exit_code, worst_exit_code
+    from cgw.output import outcome_item
 
-    jobs = selection.jobs(options)
-    outcomes = device_plans(jobs, selection.ssh(), selection.workers)
+    resolved = selection.resolve(options)
+    run = device_plans(resolved.jobs, selection.ssh(), selection.workers, StopSignal())
+    outcomes = with_failures(resolved, run)
+    code = worst_exit_code([fleet_exit_code(run, plan_code), *([1] * len(resolved.failures))])
     out = printer()
-    codes = []
-    for outcome in outcomes:
-        if outcome.value is None:
-            codes.append(1)
-        else:
-            codes.append(0 if outcome.value.in_sync else EXIT_CHANGES)
     if selection.as_json:
-        out.json(
-            [
-                plan_json(o.value) if o.value else {"device": o.device, "error": o.error}
-                for o in outcomes
-            ]
+        out.envelope(
+            "diff",
+            [outcome_item(o, plan_json) for o in outcomes],
+            code,
+            interrupted=run.interrupted,
         )
-    else:
-        for outcome in outcomes:
-            if outcome.value is None:
-                out.error(outcome.device, outcome.error or "")
-            else:
-                print_plan(out, outcome.value)
-    return worst_exit_code(codes)
+        return code
+    for outcome in outcomes:
+        if outcome.value is not None:
+            print_plan(out, outcome.value)
+        elif outcome.state == "failed":
+            out.error(outcome.device, outcome.error or "")
+        else:
+            out.rich(f"{outcome.device}: not read (interrupted)")
+    return code
