@@ -13,12 +13,15 @@ Ctrl-C (SIGINT reaches the main thread only) is handled here for every fleet com
 from __future__ import annotations
 
 import contextvars
+import signal
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Generic, Literal, TypeVar
 
 from cgw.errors import CgwError
@@ -67,10 +70,13 @@ class FleetRun(Generic[Result]):
 
 
 class StopSignal:
-    """Set on the first Ctrl-C: tasks in flight finish their transaction without waiting more."""
+    """Ctrl-C as data: the first sets `is_set()` (start nothing new, finish what is in flight),
+    the second sets `abandoned` (stop waiting). Tasks in flight poll it."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._abandon = threading.Event()
+        self._installed = False
 
     def set(self) -> None:
         self._event.set()
@@ -78,9 +84,34 @@ class StopSignal:
     def is_set(self) -> bool:
         return self._event.is_set()
 
+    @property
+    def abandoned(self) -> bool:
+        return self._abandon.is_set()
+
     def sleep(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True when interrupted meanwhile."""
         return self._event.wait(seconds)
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self._event.is_set():
+            self._abandon.set()
+        self._event.set()
+
+    @contextmanager
+    def catching_sigint(self) -> Iterator[None]:
+        """Within this block, SIGINT sets this signal instead of raising KeyboardInterrupt, so
+        a Ctrl-C at any instant (even while cgw prints) is seen the same way. A no-op off the
+        main thread or when an enclosing block already catches it."""
+        if self._installed or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        self._installed = True
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._installed = False
 
 
 def _note(message: str) -> None:
@@ -120,7 +151,19 @@ def run_fleet(
         if on_done is not None:
             on_done(outcome)
 
+    workers_left = [min(workers, max(1, len(items)))]
+    all_done = threading.Event()
+
     def worker() -> None:
+        try:
+            work()
+        finally:
+            with lock:
+                workers_left[0] -= 1
+                if workers_left[0] == 0:
+                    all_done.set()
+
+    def work() -> None:
         while True:
             with lock:
                 if stop.is_set() or not pending:
@@ -142,29 +185,26 @@ def run_fleet(
         threading.Thread(
             target=contextvars.copy_context().run, args=(worker,), name=f"cgw-{i}", daemon=True
         )
-        for i in range(min(workers, max(1, len(items))))
+        for i in range(workers_left[0])
     ]
-    for thread in threads:
-        thread.start()
-    try:
-        _join(threads, deadline=None)
-    except KeyboardInterrupt:
-        stop.set()
-        run.interrupted = True
-        with lock:
-            flying = sorted(in_flight)
-        if flying:
-            _note(
-                f"interrupted: starting no new device; waiting up to {grace_s:g} s for"
-                f" {', '.join(flying)} to finish (Ctrl-C again to stop waiting)"
-            )
-        try:
-            if not _join(threads, deadline=time.monotonic() + grace_s):
+    with stop.catching_sigint():
+        for thread in threads:
+            thread.start()
+        _wait(all_done, stop, deadline=None)
+        if stop.is_set() and not all_done.is_set():
+            run.interrupted = True
+            with lock:
+                flying = sorted(in_flight)
+            if flying:
+                _note(
+                    f"interrupted: starting no new device; waiting up to {grace_s:g} s for"
+                    f" {', '.join(flying)} to finish (Ctrl-C again to stop waiting)"
+                )
+            if not _wait(all_done, stop, deadline=time.monotonic() + grace_s, abandon=True):
                 run.abandoned = True
-        except KeyboardInterrupt:
-            run.abandoned = True
-        if run.abandoned:
-            _note("stopped waiting: devices still in flight are left under their safety net")
+                _note("stopped waiting: devices still in flight are left under their safety net")
+        elif stop.is_set():
+            run.interrupted = True
     with lock:
         for name, _ in items:
             if name in results:
@@ -176,13 +216,16 @@ def run_fleet(
     return run
 
 
-def _join(threads: Sequence[threading.Thread], deadline: float | None) -> bool:
-    """Wait for the threads (interruptible by Ctrl-C); False when the deadline passed first."""
-    for thread in threads:
-        while thread.is_alive():
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            thread.join(_POLL_S)
+def _wait(
+    done: threading.Event, stop: StopSignal, deadline: float | None, abandon: bool = False
+) -> bool:
+    """Wait until every worker is done (True), or the deadline passes, or the user interrupts
+    (or, with `abandon`, interrupts a second time) first (False)."""
+    while not done.wait(_POLL_S):
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        if stop.abandoned if abandon else stop.is_set():
+            return False
     return True
 
 

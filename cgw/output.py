@@ -101,7 +101,8 @@ class Printer:
 
     def json_line(self, data: Any) -> None:
         """One JSON document on one line (a stream of them: `verify --watch --json`)."""
-        self.text(json.dumps(data, default=str))
+        self._stream.write(json.dumps(self.masked_tree(data), default=str) + "\n")
+        self._stream.flush()
 
     def warning(self, message: str) -> None:
         """A one-line warning on stderr, masked."""
@@ -114,8 +115,22 @@ class Printer:
         sys.stderr.flush()
 
     def json(self, data: Any) -> None:
-        """JSON for programs; masked like everything else."""
-        self.text(json.dumps(data, indent=2, sort_keys=False, default=str))
+        """JSON for programs; every string masked before it is encoded (masking JSON text
+        would see escapes such as `\\n` as part of a value)."""
+        self._stream.write(json.dumps(self.masked_tree(data), indent=2, default=str) + "\n")
+        self._stream.flush()
+
+    def masked_tree(self, data: Any) -> Any:
+        """`data` with every string in it (keys too) masked."""
+        if isinstance(data, str):
+            return self.mask(data)
+        if isinstance(data, dict):
+            return {self.masked_tree(k): self.masked_tree(v) for k, v in data.items()}
+        if isinstance(data, list | tuple):
+            return [self.masked_tree(v) for v in data]
+        if data is None or isinstance(data, bool | int | float):
+            return data
+        return self.mask(str(data))
 
 
 def envelope(

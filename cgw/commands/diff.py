@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from cgw.fleet import FleetRun, StopSignal
     from cgw.output import Printer
     from cgw.plan import Plan
-    from cgw.workflow import DeviceJob, SshOptions
+    from cgw.workflow import DeviceJob, Resolved, SshOptions
 
 EXIT_CHANGES = 2
 
@@ -92,11 +92,20 @@ def plan_code(plan: Plan) -> int:
 @pass_options
 def command(options: Options, selection: Selection) -> int:
     """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
-    from cgw.fleet import StopSignal, fleet_exit_code, worst_exit_code
-    from cgw.output import outcome_item
+    from cgw.fleet import StopSignal
 
     resolved = selection.resolve(options)
-    run = device_plans(resolved.jobs, selection.ssh(), selection.workers, StopSignal())
+    stop = StopSignal()
+    with stop.catching_sigint():
+        return _diff(resolved, selection, stop)
+
+
+def _diff(resolved: Resolved, selection: Selection, stop: StopSignal) -> int:
+    """Plan every device and print the plans (under the caller's Ctrl-C handling)."""
+    from cgw.fleet import fleet_exit_code, worst_exit_code
+    from cgw.output import outcome_item
+
+    run = device_plans(resolved.jobs, selection.ssh(), selection.workers, stop)
     outcomes = with_failures(resolved, run)
     code = worst_exit_code([fleet_exit_code(run, plan_code), *([1] * len(resolved.failures))])
     out = printer()
@@ -115,4 +124,6 @@ def command(options: Options, selection: Selection) -> int:
             out.error(outcome.device, outcome.error or "")
         else:
             out.rich(f"{outcome.device}: not read (interrupted)")
+    if run.interrupted:
+        out.rich("interrupted: diff changes nothing; devices not read are listed above")
     return code

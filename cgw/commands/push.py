@@ -85,12 +85,13 @@ def command(
     out = printer()
     ssh = selection.ssh()
     stop = StopSignal()
-    planned = device_plans(resolved.jobs, ssh, selection.workers, stop)
+    with stop.catching_sigint():
+        planned = device_plans(resolved.jobs, ssh, selection.workers, stop)
     plans = {o.device: o.value for o in planned if o.value is not None}
     rows: dict[str, dict[str, Any]] = {}
     for outcome in with_failures(resolved, planned):
         rows[outcome.device] = _row_before_push(outcome)
-    if planned.interrupted:
+    if planned.interrupted or stop.is_set():
         return _report(out, rows, EXIT_INTERRUPTED, as_json, interrupted=True)
     if not as_json:
         for outcome in with_failures(resolved, planned):
@@ -124,21 +125,22 @@ def command(
             stop=stop,
         )
 
-    pushed = run_fleet(
-        [(j.device.name, j) for j in pending],
-        push,
-        workers=selection.workers,
-        on_done=progress(len(pending), "pushed"),
-        stop=stop,
-    )
-    for outcome in pushed:
-        rows[outcome.device] = _row_after_push(outcome, plans[outcome.device])
-        if outcome.state == "failed" and not as_json:
-            out.error(outcome.device, outcome.error or "")
-    codes = [row["exit_code"] for row in rows.values()]
-    if pushed.interrupted:
-        codes.append(EXIT_INTERRUPTED)
-    return _report(out, rows, worst_exit_code(codes), as_json, interrupted=pushed.interrupted)
+    with stop.catching_sigint():
+        pushed = run_fleet(
+            [(j.device.name, j) for j in pending],
+            push,
+            workers=selection.workers,
+            on_done=progress(len(pending), "pushed"),
+            stop=stop,
+        )
+        for outcome in pushed:
+            rows[outcome.device] = _row_after_push(outcome, plans[outcome.device])
+            if outcome.state == "failed" and not as_json:
+                out.error(outcome.device, outcome.error or "")
+        codes = [row["exit_code"] for row in rows.values()]
+        if pushed.interrupted:
+            codes.append(EXIT_INTERRUPTED)
+        return _report(out, rows, worst_exit_code(codes), as_json, interrupted=pushed.interrupted)
 
 
 def _row_before_push(outcome: Outcome[Plan]) -> dict[str, Any]:
@@ -173,8 +175,10 @@ def _row_after_push(outcome: Outcome[PushResult], plan: Plan) -> dict[str, Any]:
     if outcome.state == "abandoned":
         return _row(
             outcome.device, "abandoned", SAFETY_NET, 130, plan=plan, status="abandoned",
-            message="cgw stopped waiting mid-change; the device's own safety net (revert timer,"
-            " commit confirmed) restores its old configuration unless the change was confirmed",
+            message="cgw stopped waiting mid-change: the device's own safety net (IOS revert"
+            " timer, Junos commit confirmed) restores its old configuration unless the change"
+            " was confirmed; an IOS router without `archive path` has none: check it and"
+            " restore its backup",
         )  # fmt: skip
     message = outcome.error or ""
     untouched = "before anything was sent" in message

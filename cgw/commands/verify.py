@@ -143,18 +143,19 @@ def _verify_online(options: Options, selection: Selection, watch: float | None) 
 
     previous: dict[str, str] = {}
     code: int | None = None
-    try:
+    stop = StopSignal()
+    with stop.catching_sigint():
         while True:
             run = run_fleet(
                 [(j.device.name, j) for j in jobs],
                 verify,
                 workers=selection.workers,
                 on_done=None if watch else progress(len(jobs), "verified"),
-                stop=StopSignal(),
+                stop=stop,
             )
-            outcomes = with_failures(resolved, run)
-            if run.interrupted and code is not None:
+            if watch and run.interrupted and code is not None:
                 return code  # Ctrl-C ends --watch: the last complete round decides
+            outcomes = with_failures(resolved, run)
             code = worst_exit_code(
                 [fleet_exit_code(run, _exit_code), *([1] * len(resolved.failures))]
             )
@@ -168,16 +169,10 @@ def _verify_online(options: Options, selection: Selection, watch: float | None) 
             else:
                 _print_outcomes(out, outcomes)
             previous = _states(outcomes)
-            if not watch or run.interrupted:
+            if not watch or run.interrupted or stop.sleep(watch):
                 return code
-            time.sleep(watch)
             telemetry = fetch_telemetry(ctx, [j.vpn.id for j in jobs])
             jobs = [_with_telemetry(j, telemetry.get(j.vpn.id)) for j in jobs]
-    except KeyboardInterrupt:
-        # Ctrl-C ends --watch: the last complete round decides the exit code.
-        if code is None:
-            raise
-        return code
 
 
 def _with_telemetry(job: DeviceJob, telemetry: tuple[TunnelTelemetry, ...] | None) -> DeviceJob:
