@@ -92,8 +92,14 @@ def mask_secret_fields(text: str) -> str:
     for pattern in _AWS_SECRET_FIELDS:
         text = pattern.sub(lambda m: f"{m.group(1)}<psk>{m.group(3)}", text)
     for pattern in _DEVICE_SECRET_FIELDS:
-        text = pattern.sub(lambda m: f"{m.group(1)}<secret>", text)
+        text = pattern.sub(_blank_value, text)
     return NINE_TOKEN.sub("<secret>", text)
+
+
+def _blank_value(match: re.Match[str]) -> str:
+    """A key field's value as `<secret>`, keeping its quotes (so diff lines stay comparable)."""
+    blank = '"<secret>"' if match.group(2).startswith('"') else "<secret>"
+    return f"{match.group(1)}{blank}"
 
 
 def secret_forms(value: str) -> tuple[str, ...]:
@@ -215,12 +221,13 @@ class Masker:
         """
         raw = diff.splitlines(keepends=True)
         masked = [self.mask(line) for line in raw]
-        removed: dict[str, str] = {}
+        removed: dict[str, str] = {}  # masked text, labels blanked → the raw line
         for index, line in enumerate(masked):
+            shape = _LABEL.sub("<>", line[1:])
             if line.startswith("-") and not line.startswith("---"):
-                removed[line[1:]] = raw[index][1:]
+                removed[shape] = raw[index][1:]
             elif line.startswith("+") and not line.startswith("+++"):
-                before = removed.get(line[1:])
+                before = removed.get(shape)
                 if before is not None and before != raw[index][1:] and _LABEL.search(line):
                     masked[index] = _LABEL.sub(r"<\1 changed>", line)
             else:
