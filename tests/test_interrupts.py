@@ -208,3 +208,29 @@ def test_second_interrupt_leaves_the_device_to_its_safety_net(lab: SimLab) -> No
     }
     # The revert timer fired: the router is back to exactly what it ran before.
     assert lab.routers["branch-01"].running_config() == before["branch-01"]
+
+
+@pytest.mark.parametrize("command", ["diff", "verify"])
+def test_interrupted_diff_and_verify_report_what_they_did_not_reach(
+    lab: SimLab, command: str
+) -> None:
+    before = configs(lab)
+    for router in lab.routers.values():
+        router.faults.latency = 0.3  # reading a router now takes a few seconds
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cgw", command, "--all", "--workers", "1", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **lab.env},
+    )  # fmt: skip
+    assert process.stderr is not None and process.stdout is not None
+    verb = "planned" if command == "diff" else "verified"
+    for line in process.stderr:
+        if f"branch-01 {verb}" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    stdout = process.stdout.read()
+    assert process.wait(timeout=120) == 130
+    envelope = parse_envelope(stdout)
+    assert envelope["interrupted"] is True and envelope["exit_code"] == 130
+    rows = {item["name"]: item["status"] for item in envelope["results"]}
+    assert rows["branch-01"] == "ok" and rows["branch-03"] == "not-started"
+    assert configs(lab) == before

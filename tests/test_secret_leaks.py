@@ -161,3 +161,27 @@ def test_backups_hold_keys_only_privately(lab: SimLab) -> None:
     assert backups
     for path in backups:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_demo_prints_no_key(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cgw demo` runs every step in-process against a lab of its own: its keys are read as the
+    lab starts, and nothing the demo printed (stdout, stderr, -vvv) may hold one."""
+    import cgw.lab.sim_lab as sim_lab
+    from cgw.cli import main
+
+    started = sim_lab.start_sim_lab
+    secrets: list[str] = []
+
+    def recording(folder: Path, **kwargs: object) -> SimLab:
+        lab = started(folder, **kwargs)  # type: ignore[arg-type]
+        secrets.extend([*lab_keys(lab), lab.env["CGW_LAB_PASSWORD"]])
+        return lab
+
+    monkeypatch.setattr(sim_lab, "start_sim_lab", recording)
+    code = main(["-vvv", "demo"])
+    out, err = capfd.readouterr()
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert len(secrets) == 7
+    assert not leaks(out, secrets) and not leaks(err, secrets)
