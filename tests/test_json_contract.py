@@ -182,3 +182,21 @@ def test_lab_aws_refuses_a_taken_port_and_an_impossible_one() -> None:
     )  # fmt: skip
     assert impossible.returncode != 0 and "99999" in impossible.stderr
     assert "Traceback" not in impossible.stderr
+
+
+def test_an_interrupted_write_leaves_no_half_written_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cgw import files
+
+    target = tmp_path / "out" / "branch-01.cfg"
+    files.write_private_file(target, "old\n")
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_private_file(target, "new, never seen half written\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in target.parent.iterdir()] == ["branch-01.cfg"]
