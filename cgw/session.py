@@ -16,6 +16,7 @@ two connections is refused as well. No credential is sent to a host whose key di
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import io
@@ -24,7 +25,7 @@ import os
 import select
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -37,7 +38,7 @@ from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from cgw.errors import DeviceError
 from cgw.model import Device
-from cgw.secrets import Masker, MaskingFilter
+from cgw.secrets import Masker, MaskingFilter, current_masker
 
 KNOWN_HOSTS_ENV = "CGW_KNOWN_HOSTS"
 ACCEPT_NEW_HINT = "--accept-new-host-key"
@@ -217,9 +218,24 @@ class _MaskedLogFile(io.BufferedIOBase):
         self._masker = masker
         # A secret can arrive split over two channel reads; hold the unfinished line back.
         self._pending = ""
+        self._paused = False
+
+    @contextlib.contextmanager
+    def paused(self, what: str) -> Iterator[None]:
+        """Log nothing of what the channel carries in this block (a transfer of secret files)."""
+        self._file.write(self._masker.mask(self._pending))
+        self._pending = ""
+        self._file.write(f"\n[cgw: {what}: not logged, it carries secrets]\n")
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
+        if self._paused:
+            return len(chunk)
         self._pending += chunk.decode("utf-8", errors="replace")
         complete, newline, rest = self._pending.rpartition("\n")
         if newline:
@@ -243,7 +259,8 @@ class _LibraryLogMasking:
     """A MaskingFilter on the netmiko and paramiko loggers and their handlers, while attached."""
 
     def __init__(self, masker: Masker) -> None:
-        self._filter = MaskingFilter(masker)
+        self.filter = MaskingFilter(masker)
+        self._filter = self.filter
         self._targets: list[logging.Logger | logging.Handler] = []
 
     def attach(self) -> None:
@@ -270,9 +287,8 @@ def _library_loggers() -> list[logging.Logger]:
 
 
 def _session_masker(device: Device, login: Login, masker: Masker | None) -> Masker:
-    secrets = Masker()
-    if masker is not None:
-        secrets.extend(masker)
+    """The run's masker (so what a session learns is masked everywhere), plus the login's."""
+    secrets = masker if masker is not None else current_masker()
     if login.password:
         secrets.add(f"password:{device.name}", login.password)
     if login.secret:
@@ -327,6 +343,17 @@ class Session:
         except Exception as error:
             raise self._failure("sending configuration failed", error) from None
         return str(output)
+
+    @contextlib.contextmanager
+    def unlogged(self, what: str) -> Iterator[None]:
+        """Keep what the channel carries in this block (a file holding a key, in any encoding,
+        possibly split over chunks) out of the session log and the library debug log."""
+        log = self._session_log
+        with contextlib.ExitStack() as stack:
+            if log is not None:
+                stack.enter_context(log.paused(what))
+            stack.enter_context(self._log_masking.filter.paused())
+            yield
 
     def enable(self) -> None:
         """Enter privileged (enable) mode with the device's enable secret; closes on failure."""

@@ -317,7 +317,9 @@ def read_paths(session: Session, paths: Sequence[str], root: str = "") -> HostFi
             f"echo {FILE_MARK} {quoted} ; [ -f {quoted} ] && base64 {quoted} || echo {MISSING_MARK}"
         )
     for line in _short_lines(segments):
-        files.update(_parse_listing(send_lines(session, [line]), root))
+        with session.unlogged(f"reading {len(paths)} file(s)"):
+            listing = send_lines(session, [line])
+        files.update(_parse_listing(listing, root))
     missing = [p for p in paths if p not in files]
     if missing:
         raise DeviceError(f"{session.device.name}: reading {missing[0]} returned nothing")
@@ -396,7 +398,8 @@ def upload(
         f"base64 -d {encoded_path} > {quoted} && rm -f {encoded_path}"
         f" && chmod {mode:o} {quoted} && sha256sum {quoted}",
     ]
-    output = send_lines(session, lines)
+    with session.unlogged(f"upload of {path}"):
+        output = send_lines(session, lines)
     if hashlib.sha256(data).hexdigest() not in output:
         raise StepFailed(f"upload of {path}", "the staged file's SHA-256 does not match")
 
