@@ -289,7 +289,12 @@ def golden_cases(platform: str) -> dict[str, tuple[Device, VpnConnection]]:
             branch_02(),
         ),
         "branch-04": (
-            device("branch-04", platform, "203.0.113.14", static_routes=(VPC_CIDR,)),
+            # The legacy IKEv1/group 2 branch: on Cisco a classic IOS 15.9 router, which still
+            # accepts group 2 (IOS XE 17.11+ refuses it, FN72510).
+            replace(
+                device("branch-04", platform, "203.0.113.14", static_routes=(VPC_CIDR,)),
+                release="15.9(3)M4" if platform.startswith("cisco") else None,
+            ),
             branch_04(),
         ),
     }

@@ -18,7 +18,7 @@ from cgw.model import (
     VpnConnection,
 )
 from cgw.platforms._common import CliPlatform, TunnelView, object_prefix, tunnel_views, vpc_routes
-from cgw.platforms.cisco_ios import algorithms, status
+from cgw.platforms.cisco_ios import algorithms, releases, status
 from cgw.push import Deployer
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
@@ -53,7 +53,9 @@ def ike_version(view: TunnelView) -> str:
     return next(v for v in IKE_VERSION_PREFERENCE if v in view.tunnel.ike_versions)
 
 
-def cisco_tunnel(view: TunnelView, index: int) -> CiscoTunnel:
+def cisco_tunnel(
+    view: TunnelView, index: int, limits: releases.CryptoLimits = releases.STRICT
+) -> CiscoTunnel:
     """Map one tunnel's AWS parameters onto Cisco objects (see algorithms.py for the choices)."""
     tunnel = view.tunnel
     version = ike_version(view)
@@ -61,13 +63,17 @@ def cisco_tunnel(view: TunnelView, index: int) -> CiscoTunnel:
         view=view,
         ike_version=version,
         ikev2_proposals=(
-            algorithms.ikev2_proposals(tunnel, view.object_name) if version == "ikev2" else ()
+            algorithms.ikev2_proposals(tunnel, view.object_name, limits)
+            if version == "ikev2"
+            else ()
         ),
         isakmp_policy=(
-            algorithms.isakmp_policy(tunnel, view.interface_number) if version == "ikev1" else None
+            algorithms.isakmp_policy(tunnel, view.interface_number, limits)
+            if version == "ikev1"
+            else None
         ),
         transform_sets=algorithms.transform_sets(tunnel, view.object_name),
-        pfs_group=algorithms.pfs_group(tunnel),
+        pfs_group=algorithms.pfs_group(tunnel, limits),
         replay_window=algorithms.replay_window_size(tunnel.replay_window),
         dpd_interval_s=tunnel.dpd.interval_s,
         static_distance=STATIC_ROUTE_DISTANCES[index],
@@ -98,8 +104,12 @@ def bgp_network(prefix: IPv4Network) -> str:
 
 
 def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
-    """Everything the Cisco template needs, computed from the models."""
-    tunnels = tuple(cisco_tunnel(v, i) for i, v in enumerate(tunnel_views(device, vpn)))
+    """Everything the Cisco template needs, computed from the models, for `device.release`."""
+    limits = releases.crypto_limits(device.release)
+    try:
+        tunnels = tuple(cisco_tunnel(v, i, limits) for i, v in enumerate(tunnel_views(device, vpn)))
+    except RenderError as error:
+        raise RenderError(f"{device.name}: {vpn.id} {error}") from None
     if any(t.view.local_outside_ip.version != 4 for t in tunnels):
         raise RenderError(f"{device.name}: Cisco VTI rendering supports IPv4 outside addresses")
     ikev2_proposals = tuple(p for t in tunnels for p in t.ikev2_proposals)
@@ -128,6 +138,11 @@ class CiscoIosPlatform(CliPlatform):
 
     interface_name = "Tunnel{}"
     verify_commands = status.VERIFY_COMMANDS
+    version_command: str | None = releases.VERSION_COMMAND
+
+    def parse_release(self, output: str) -> str | None:
+        """The software release `show version` names (17.9.4a, 15.8(3)M2), None if it names none."""
+        return releases.parse_release(output)
 
     @property
     def deployer(self) -> Deployer:
