@@ -218,6 +218,48 @@ def test_ikev1_dh_group_and_pfs_change_in_place() -> None:
     )
 
 
+# ISAKMP policies numbered as AWS's own IOS sample numbers them, built by hand for another VPN.
+AWS_SAMPLE_POLICIES = """\
+crypto isakmp policy 200
+ encr aes
+ authentication pre-share
+ group 2
+ lifetime 28800
+crypto isakmp policy 201
+ encr aes
+ authentication pre-share
+ group 2
+ lifetime 28800
+"""
+
+
+def test_hand_built_aws_sample_isakmp_policies_are_kept_by_an_ikev2_vpn() -> None:
+    device, vpn = branch_01()
+    running = as_device_prints(AWS_SAMPLE_POLICIES + rendered_text(device, vpn))
+    commands = plan_from_text(running, device, vpn)
+    assert not [c for c in commands if "isakmp policy" in c], commands
+
+
+def test_an_isakmp_policy_cgw_cannot_prove_is_never_changed() -> None:
+    device, vpn = golden_cases("cisco_xe")["branch-04"]  # IKEv1: wants policies 201 and 202
+    running = as_device_prints(AWS_SAMPLE_POLICIES.replace("group 2", "group 14"))
+    with pytest.raises(DeviceError, match=r"`crypto isakmp policy 201` exists and is not cgw's"):
+        plan_from_text(running, device, vpn)
+
+
+def test_the_profile_description_proves_the_policy_so_a_renumbered_tunnel_drops_its_old_one() -> (
+    None
+):
+    device, vpn = golden_cases("cisco_xe")["branch-04"]
+    running = as_device_prints(AWS_SAMPLE_POLICIES + rendered_text(device, vpn))
+    assert plan_from_text(running, device, vpn) == ()
+    renumbered = replace(device, local=replace(device.local, tunnel_numbers=(11, 12)))
+    commands = plan_from_text(running, renumbered, vpn)
+    assert "no crypto isakmp policy 202" in commands
+    assert "no crypto isakmp policy 200" not in commands
+    assert "crypto isakmp policy 211" in commands
+
+
 def test_references_move_before_the_object_they_named_is_removed() -> None:
     device, vpn = branch_01()
     t1 = vpn.tunnels[0]

@@ -155,6 +155,9 @@ SAMPLE_ONLY: dict[Path, str] = {
 RENDERED_ONLY: dict[Path, str] = _per_tunnel(
     {
         ("crypto isakmp profile <t{n}>", "keepalive 10 retry 3"): "DPD, AWS guidance 10 s / 3",
+        ("crypto isakmp profile <t{n}>", "description <t{n}> isakmp-policy 20{n}"): (
+            "proves on the router which ISAKMP policy cgw created (policies have no description)"
+        ),
         ("crypto ipsec profile <t{n}>", "set security-association replay window-size 128"): (
             "replay window per profile"
         ),

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hier_config import HConfig, WorkflowRemediation, get_hconfig
+from hier_config import HConfig, HConfigChild, WorkflowRemediation, get_hconfig
 from hier_config.exceptions import DuplicateChildError
 
 import cgw.platforms.cisco_ios as ios_platform
@@ -86,13 +86,23 @@ def backup_file(backup: str, filesystem: str = BACKUP_FILESYSTEM) -> str:
     return f"{filesystem}cgw-{digest[:12]}.cfg"
 
 
-def scope(device: Device, vpn: VpnConnection) -> rules.Scope:
-    """The names, numbers and addresses that mark what cgw owns for `vpn` on `device`."""
+def scope(device: Device, vpn: VpnConnection, running: HConfig | None = None) -> rules.Scope:
+    """The names, numbers and addresses that mark what cgw owns for `vpn` on `device`.
+
+    ISAKMP policies: the numbers cgw would use (plan() leaves out those it cannot prove are
+    its own) and those the VPN's isakmp profiles on the device name.
+    """
     tunnels = device.local.tunnel_numbers
+    proven = rules.proven_isakmp_policies(running, object_prefix(vpn)) if running else frozenset()
     policies = tuple(
-        algorithms.ISAKMP_POLICY_BASE + n
-        for n in tunnels
-        if algorithms.ISAKMP_POLICY_BASE + n <= algorithms.ISAKMP_POLICY_MAX
+        sorted(
+            {
+                algorithms.ISAKMP_POLICY_BASE + n
+                for n in tunnels
+                if algorithms.ISAKMP_POLICY_BASE + n <= algorithms.ISAKMP_POLICY_MAX
+            }
+            | proven
+        )
     )
     return rules.Scope(
         prefix=object_prefix(vpn),
@@ -144,9 +154,8 @@ class CiscoIosDeployer:
 
     def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
         """Only the sections and lines cgw owns for `vpn` (see rules.OWNED_SECTIONS)."""
-        return config_text(
-            rules.owned_config(parse_config(running, "running configuration"), scope(device, vpn))
-        )
+        tree = parse_config(running, "running configuration")
+        return config_text(rules.owned_config(tree, scope(device, vpn, tree)))
 
     def plan(
         self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
@@ -154,6 +163,7 @@ class CiscoIosDeployer:
         """The IOS lines that turn the owned running config into the intended one, in order."""
         running = parse_config(owned_running)
         target = parse_config(intended_text(intended))
+        release_foreign_isakmp_policies(running, target, device, object_prefix(vpn))
         notes = rules.reconcile_keys(running, target)
         running_text, target_text = config_text(running), config_text(target)
         rules.keep_shared_parents(running, target)
@@ -201,6 +211,32 @@ class CiscoIosDeployer:
                 " configuration; compare it with the local backup by hand"
             )
         return f"restored the previous configuration from {name}"
+
+
+def release_foreign_isakmp_policies(
+    running: HConfig, target: HConfig, device: Device, prefix: str
+) -> None:
+    """Take the isakmp policies cgw cannot prove it created out of `running` (never touched).
+
+    One that cgw wants to create under the same number is identical (kept: nothing changes, and
+    the pushed profile description proves it from then on) or a conflict cgw refuses.
+    """
+    for number, section in rules.foreign_isakmp_policies(running, prefix).items():
+        wanted = target.get_child(equals=section.text)
+        if wanted is not None and config_text_of(wanted) != config_text_of(section):
+            raise DeviceError(
+                f"device {device.name}: `crypto isakmp policy {number}` exists and is not"
+                " cgw's (no isakmp profile of this VPN names it); choose local.tunnel_numbers"
+                f" so that {algorithms.ISAKMP_POLICY_BASE} + the tunnel number is a free policy"
+            )
+        section.delete()
+        if wanted is not None:
+            running.add_deep_copy_of(wanted)
+
+
+def config_text_of(section: HConfigChild) -> list[str]:
+    """A section's lines, sorted, for comparing two copies of it."""
+    return [*sorted(c.text for c in section.all_children()), section.text]
 
 
 class IosChannel:

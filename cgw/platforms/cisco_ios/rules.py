@@ -124,6 +124,35 @@ def _copy_matching(
         copy.delete()
 
 
+# ISAKMP policies are numbered and have no description, so cgw proves it created one by naming
+# it in the description of the isakmp profile it creates beside it (`<name> isakmp-policy N`).
+ISAKMP_POLICY = re.compile(r"^crypto isakmp policy (\d+)$")
+ISAKMP_PROOF = re.compile(r"^description \S+ isakmp-policy (\d+)$")
+
+
+def proven_isakmp_policies(config: HConfig, prefix: str) -> frozenset[int]:
+    """Policy numbers named by the descriptions of `prefix`'s own isakmp profiles."""
+    profile = re.compile(rf"^crypto isakmp profile {re.escape(prefix)}(?:-\S+)?$")
+    return frozenset(
+        int(m.group(1))
+        for section in config.children
+        if profile.search(section.text)
+        for line in section.children
+        if (m := ISAKMP_PROOF.search(line.text))
+    )
+
+
+def foreign_isakmp_policies(running: HConfig, prefix: str) -> dict[int, HConfigChild]:
+    """The isakmp policies in `running` that no profile of `prefix` proves cgw's."""
+    proven = proven_isakmp_policies(running, prefix)
+    found = {}
+    for section in running.children:
+        match = ISAKMP_POLICY.search(section.text)
+        if match and int(match.group(1)) not in proven:
+            found[int(match.group(1))] = section
+    return found
+
+
 def keep_shared_parents(running: HConfig, intended: HConfig) -> None:
     """Give `intended` an empty copy of every shared section running has, so only lines go."""
     for rules in SHARED_PARENTS:
