@@ -16,6 +16,7 @@ import paramiko
 from cgw.lab.routers.clock import SimClock
 from cgw.lab.routers.faults import Faults
 from cgw.lab.routers.ios import DEFAULT_IOS_CONFIG, IosShell, IosState
+from cgw.lab.routers.ios_profiles import profile as ios_profile
 from cgw.lab.routers.junos import DEFAULT_JUNOS_CONFIG, JunosShell, JunosState
 from cgw.lab.routers.linux import LinuxShell, LinuxState
 from cgw.lab.routers.oracle import (
@@ -108,12 +109,14 @@ def start_router(
     oracle: TunnelOracle | None = None,
     clock: SimClock | None = None,
     faults: Faults | None = None,
+    software: str | None = None,
 ) -> SimRouter:
     """Start a simulated router listening on 127.0.0.1:`port` (0: any free port).
 
     `authorized_keys` takes OpenSSH public-key lines or paramiko keys. `initial_config` replaces
     the platform's small default (WAN interface with `outside_ip`, default route to `gateway`):
     IOS running-config text, Junos `set` lines, or the Linux host's /etc/frr/frr.conf.
+    `software` names the IOS profile to imitate (ios_profiles.PROFILES; default 17.9).
     """
     keys = tuple(
         k if isinstance(k, str) else f"{k.get_name()} {k.get_base64()}" for k in authorized_keys
@@ -129,7 +132,7 @@ def start_router(
     )
     values = {"hostname": hostname, "outside_ip": outside_ip, "gateway": gateway}
     state, factory = _platform(
-        kind, context, username, enable_secret or password or "", values, initial_config
+        kind, context, username, enable_secret or password or "", values, initial_config, software
     )
     server = SshServer(
         context=context,
@@ -149,12 +152,14 @@ def _platform(
     enable_secret: str,
     values: dict[str, str],
     initial_config: str | None,
+    software: str | None = None,
 ) -> tuple[RouterState, ShellFactory]:
     if kind == "cisco_xe":
-        ios = IosState(context, enable_secret)
+        ios = IosState(context, enable_secret, profile=ios_profile(software))
         ios.running.load(
             f"hostname {values['hostname']}\n"
-            + (initial_config or DEFAULT_IOS_CONFIG.format(**values))
+            + (initial_config or DEFAULT_IOS_CONFIG.format(**values)),
+            keep_unknown=True,
         )
         ios.startup = ios.running_config()
 

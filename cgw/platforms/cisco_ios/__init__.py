@@ -7,8 +7,9 @@ running configuration shows only real differences.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
 from cgw.errors import RenderError
@@ -46,6 +47,28 @@ class CiscoTunnel:
     replay_window: int
     dpd_interval_s: int
     static_distance: int | None
+    psk_fingerprint: str = field(repr=False, default="")
+
+
+# The key fingerprint: PBKDF2-HMAC-SHA256 over the key, salted with the object name (so equal
+# keys on two tunnels differ), truncated to 64 bits. One-way and slow to brute-force; it says
+# only whether the key on the router is the one AWS holds now.
+FINGERPRINT_ITERATIONS = 20_000
+FINGERPRINT_HEX = 16
+NETWORKS_LIST_SUFFIX = "-networks"
+
+
+def psk_fingerprint(psk: str, object_name: str) -> str:
+    """A non-reversible fingerprint of a pre-shared key, for the router's description line."""
+    digest = hashlib.pbkdf2_hmac(
+        "sha256", psk.encode(), f"cgw-psk:{object_name}".encode(), FINGERPRINT_ITERATIONS
+    )
+    return digest.hex()[:FINGERPRINT_HEX]
+
+
+def networks_list(vpn: VpnConnection) -> str:
+    """The prefix-list that records which `network` statements cgw added for `vpn`."""
+    return object_prefix(vpn) + NETWORKS_LIST_SUFFIX
 
 
 def ike_version(view: TunnelView) -> str:
@@ -77,6 +100,7 @@ def cisco_tunnel(
         replay_window=algorithms.replay_window_size(tunnel.replay_window),
         dpd_interval_s=tunnel.dpd.interval_s,
         static_distance=STATIC_ROUTE_DISTANCES[index],
+        psk_fingerprint=psk_fingerprint(view.psk, view.object_name),
     )
 
 
@@ -129,6 +153,8 @@ def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
         "dpd_retry_s": DPD_RETRY_S,
         "local_asn": tunnels[0].view.local_asn,
         "bgp_networks": tuple(bgp_network(p) for p in device.local.advertised_prefixes),
+        "advertised_prefixes": (device.local.advertised_prefixes if vpn.routing == "bgp" else ()),
+        "networks_list": networks_list(vpn),
         "static_routes": vpc_routes(device, vpn) if vpn.routing == "static" else (),
     }
 
