@@ -111,6 +111,13 @@ BGP = f"router bgp {AWS_SAMPLE_CGW_ASN}"
 # Lines of AWS's sample cgw does not render, each with the reason.
 SAMPLE_ONLY: dict[Path, str] = {
     ("crypto isakmp policy <n>", "hash sha"): "SHA-1 is the ISAKMP default; IOS does not print it",
+    **{
+        (f"crypto ipsec profile <t{n}>", "set security-association lifetime seconds 3600"): (
+            "3600 s is IOS's default; a real IOS-XE built from this sample does not print it"
+            " (tests/data/cisco_ios/running_configs/batfish_eos_iosxe_aws_demo__exitgw.txt)"
+        )
+        for n in (1, 2)
+    },
     ("crypto isakmp keepalive 10 10 on-demand",): (
         "DPD lives in cgw's ISAKMP profile (`keepalive 10 retry 3`, AWS's 10 s / 3 retries)"
         " instead of a global command"

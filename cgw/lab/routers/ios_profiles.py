@@ -153,8 +153,15 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour(
         "all",
         "`crypto isakmp policy`: `encryption aes 128` is printed `encr aes`; `hash sha` (the"
-        " default) is not printed",
-        "assumption: seen in public running configs (tests/data/cisco_ios/running_configs)",
+        " default) is not printed; `crypto ipsec profile`: `set security-association lifetime"
+        " seconds 3600` (the default) is not printed",
+        "real IOS-XE 16.4 built from AWS's sample: github batfish/lab-validation"
+        " snapshots/eos_iosxe_aws_demo/configs/exitgw (tests/data/cisco_ios/running_configs)",
+    ),
+    Behaviour(
+        "all",
+        "`crypto isakmp policy`: `lifetime 86400` (the default) is not printed",
+        "assumption: the default per Cisco's IKE command reference, hiding not captured",
     ),
     Behaviour(
         "all",

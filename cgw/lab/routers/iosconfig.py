@@ -309,6 +309,11 @@ class IosConfig:
             line = statement.canon(line)
         parent = stack[-1]
         mode = self.mode_of(stack)
+        if (mode, line) in HIDDEN_DEFAULTS:
+            # The default value: it replaces a set value and then is not printed.
+            words = line.split()[: statement.slot or len(line.split())]
+            parent.children = [c for c in parent.children if c.line.split()[: len(words)] != words]
+            return stack
         if statement.relocate == "af":
             parent = self._ensure_child(parent, "address-family ipv4", "config-router-af")
             mode = "config-router-af"
@@ -514,6 +519,13 @@ class BgpAlreadyRunning(Exception):
         super().__init__(asn)
         self.asn = asn
 
+
+# (mode, line) pairs `show running-config` never prints: the defaults (see ios_profiles).
+HIDDEN_DEFAULTS = {
+    ("config-isakmp", "hash sha"),
+    ("config-isakmp", "lifetime 86400"),
+    ("ipsec-profile", "set security-association lifetime seconds 3600"),
+}
 
 IGNORED_LINES = {
     "end",

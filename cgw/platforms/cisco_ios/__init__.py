@@ -25,6 +25,9 @@ from cgw.push import Deployer
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
 # AWS's guidance for the tunnel interface and the IKE liveness check.
+# IOS's IPsec SA lifetime default; `show running-config` hides it even where it was typed (a real
+# IOS-XE 16.4 built from AWS's sample shows its profiles without the line), so it is not rendered.
+IPSEC_DEFAULT_LIFETIME_S = 3600
 TUNNEL_MTU = 1436
 TCP_MSS = 1379
 DPD_RETRY_S = 3
@@ -149,6 +152,7 @@ def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
         "ikev1_tunnels": tuple(t for t in tunnels if t.ike_version == "ikev1"),
         "ikev2_tunnels": tuple(t for t in tunnels if t.ike_version == "ikev2"),
         "tunnel_mtu": TUNNEL_MTU,
+        "ipsec_default_lifetime_s": IPSEC_DEFAULT_LIFETIME_S,
         "tcp_mss": TCP_MSS,
         "dpd_retry_s": DPD_RETRY_S,
         "local_asn": tunnels[0].view.local_asn,
