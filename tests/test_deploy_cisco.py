@@ -194,8 +194,8 @@ def test_first_plan_creates_objects_before_what_references_them() -> None:
             (
                 f"crypto ikev2 keyring {T1}",
                 f" peer {T1}",
+                "  pre-shared-key rotatedTunnel1Key",  # the key first, then its fingerprint
                 f"  description {T1} psk-fp {psk_fingerprint('rotatedTunnel1Key', T1)}",
-                "  pre-shared-key rotatedTunnel1Key",
             ),
         ),
         (

@@ -438,7 +438,7 @@ def test_psk_is_rendered_only_where_the_device_needs_it() -> None:
 
 
 # --- render for the release (FN72510) --------------------------------------------------------
-SHOW_VERSION = FilePath(__file__).parent / "data" / "cisco_ios" / "show_version"
+SHOW_VERSION = FilePath(__file__).parent / "data" / "cisco_ios" / "release" / "show_version"
 # ntc-templates' real captures (tests/data/cisco_ios/show_version/SOURCES.md) -> the release.
 RELEASES = {
     "ntc_cisco_ios_show_version": "12.2(54)SG1",

@@ -13,11 +13,16 @@ from cgw.lab.routers.ios_profiles import IosProfile
 from cgw.lab.routers.iosconfig import BgpAlreadyRunning, ConfigError, IosConfig, Node
 from cgw.lab.routers.shell import Reply, RouterContext
 
+# The lab's default router has a configuration archive, as a router cgw manages must (the revert
+# timer needs it); tests of the prerequisite start from their own configuration.
 DEFAULT_IOS_CONFIG = """\
 interface GigabitEthernet1
  ip address {outside_ip} 255.255.255.0
  negotiation auto
 ip route 0.0.0.0 0.0.0.0 {gateway}
+archive
+ path bootflash:archive
+ maximum 5
 """
 
 HEADER = [

@@ -307,6 +307,20 @@ REMOVE_ORDER: tuple[tuple[str, int], ...] = (
 ORDERING: tuple[OrderingRule, ...] = (
     *(OrderingRule(match_rules=(MatchRule(startswith=s),), weight=w) for s, w in CREATE_ORDER),
     *(OrderingRule(match_rules=(MatchRule(startswith=s),), weight=w) for s, w in REMOVE_ORDER),
+    # A key's fingerprint only after the key: a push cut in between leaves the new key under
+    # the old fingerprint, so the next plan sends the key again (never the reverse).
+    OrderingRule(
+        match_rules=(
+            MatchRule(startswith="crypto ikev2 keyring "),
+            MatchRule(startswith="peer "),
+            MatchRule(startswith="description "),
+        ),
+        weight=900,
+    ),
+    OrderingRule(
+        match_rules=(MatchRule(startswith="crypto keyring "), MatchRule(startswith="description ")),
+        weight=900,
+    ),
     # Inside `router bgp`: session lines first, the address family (activate, network) last.
     OrderingRule(
         match_rules=(MatchRule(startswith="router bgp "), MatchRule(startswith="address-family ")),
