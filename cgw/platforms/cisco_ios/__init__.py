@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Network
 
 from cgw.errors import RenderError
@@ -61,6 +62,7 @@ FINGERPRINT_HEX = 16
 NETWORKS_LIST_SUFFIX = "-networks"
 
 
+@lru_cache(maxsize=4096)  # render, diff and push of one device compute the same ones
 def psk_fingerprint(psk: str, object_name: str) -> str:
     """A non-reversible fingerprint of a pre-shared key, for the router's description line."""
     digest = hashlib.pbkdf2_hmac(
