@@ -142,7 +142,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "all",
         "`show version`: XE 16+ prints `Cisco IOS XE Software, Version 17.09.04a` then the IOS"
         " line `..., Version 17.9.4a, RELEASE SOFTWARE`; classic IOS only the IOS line",
-        "ntc-templates tests/cisco_ios/show_version/*.raw (tests/data/cisco_ios/release/show_version)",
+        "ntc-templates tests/cisco_ios/show_version/*.raw"
+        " (tests/data/cisco_ios/release/show_version)",
     ),
     Behaviour(
         "all",
