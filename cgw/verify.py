@@ -12,7 +12,9 @@ reports a fixed value), so trusting it would flap the verdict after every push.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from cgw.model import (
 from cgw.parsing import command_filename
 
 Overall = Literal["UP", "DEGRADED", "DOWN", "UNKNOWN"]
+LOG = logging.getLogger(__name__)
 
 EXIT_UP = 0
 EXIT_NOT_UP = 2  # DESIGN: 2 = tunnel down; DEGRADED and UNKNOWN alike, since neither proves both up
@@ -106,6 +109,7 @@ class DeviceStatus:
     tunnels: tuple[TunnelStatus, ...]
     overall: Overall
     parsed: ParsedStatus
+    warnings: tuple[str, ...] = ()  # one line per command whose output could not be read
 
 
 # --- matching rows to tunnels -------------------------------------------------------------------
@@ -352,15 +356,57 @@ def device_status(
     device_name: str,
     interface_names: tuple[str, str] | None = None,
 ) -> DeviceStatus:
-    """Parse `outputs` (command → text) with `platform` and judge both tunnels of `vpn`."""
-    parsed = platform.parse_status(outputs)
-    return tunnel_statuses(
+    """Parse `outputs` (command → text) with `platform` and judge both tunnels of `vpn`.
+
+    A command whose output cannot be parsed leaves its part unknown (with a warning naming it);
+    the other commands are still judged.
+    """
+    parsed, warnings = parse_degrading(platform, outputs, device_name=device_name)
+    status = tunnel_statuses(
         vpn,
         parsed,
         device_name=device_name,
         platform=platform.name,
         interface_names=interface_names,
     )
+    return dataclasses.replace(status, warnings=warnings)
+
+
+def parse_degrading(
+    platform: VerifiablePlatform, outputs: Mapping[str, str], *, device_name: str = ""
+) -> tuple[ParsedStatus, tuple[str, ...]]:
+    """`platform.parse_status` over the outputs that parse; one warning per output that does not.
+
+    Each output is tried alone first, so one odd layout (a new release's extra line, a
+    truncated capture) makes only the field it feeds unknown instead of aborting the verify.
+    """
+    readable: dict[str, str] = {}
+    warnings: list[str] = []
+    for command, output in outputs.items():
+        problem = _parse_problem(platform, {command: output})
+        if problem is None:
+            readable[command] = output
+            continue
+        where = f"{device_name}: " if device_name else ""
+        warning = f"{where}cannot read `{command}` output ({problem}); that part is unknown"
+        LOG.warning("%s", warning)
+        warnings.append(warning)
+    problem = _parse_problem(platform, readable)
+    if problem is not None:  # each parsed alone but not together: judge nothing rather than abort
+        warnings.append(f"{device_name or platform.name}: cannot combine show outputs ({problem})")
+        LOG.warning("%s", warnings[-1])
+        return ParsedStatus(), tuple(warnings)
+    return platform.parse_status(readable), tuple(warnings)
+
+
+def _parse_problem(platform: VerifiablePlatform, outputs: Mapping[str, str]) -> str | None:
+    """Why `outputs` cannot be parsed (one line), or None when they can."""
+    try:
+        platform.parse_status(outputs)
+    except (CgwError, ValueError, KeyError, IndexError, TypeError) as error:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return text[:200]
+    return None
 
 
 def load_captures(directory: Path, commands: Sequence[str]) -> dict[str, str]:
@@ -415,7 +461,10 @@ def verify_offline(
 def offline_parsed(platform_name: str, directory: Path) -> ParsedStatus:
     """The normalised rows of the captures in `directory` (a missing file: that part unknown)."""
     platform = _offline_platform(platform_name)
-    return platform.parse_status(load_captures(directory, platform.verify_commands))
+    parsed, _ = parse_degrading(
+        platform, load_captures(directory, platform.verify_commands), device_name=directory.name
+    )
+    return parsed
 
 
 def offline_status(
@@ -517,6 +566,7 @@ def status_to_json(status: DeviceStatus) -> dict[str, Any]:
         "overall": status.overall,
         "tunnels": [tunnel_to_json(t) for t in status.tunnels],
         **parsed_to_json(status.parsed),
+        "warnings": list(status.warnings),
     }
 
 

@@ -257,9 +257,7 @@ def branch_04() -> VpnConnection:
     )
 
 
-def golden_cases(
-    platform: str, wan: str | None = None
-) -> dict[str, tuple[Device, VpnConnection]]:
+def golden_cases(platform: str, wan: str | None = None) -> dict[str, tuple[Device, VpnConnection]]:
     """Golden name -> (device, vpn) for one platform (its usual WAN port unless `wan`)."""
     lan = {
         "01": IPv4Network("10.11.0.0/16"),
@@ -293,7 +291,12 @@ def golden_cases(
             branch_02(),
         ),
         "branch-04": (
-            device("branch-04", platform, "203.0.113.14", wan, static_routes=(VPC_CIDR,)),
+            # The legacy IKEv1/group 2 branch: on Cisco a classic IOS 15.9 router, which still
+            # accepts group 2 (IOS XE 17.11+ refuses it, FN72510).
+            replace(
+                device("branch-04", platform, "203.0.113.14", wan, static_routes=(VPC_CIDR,)),
+                release="15.9(3)M4" if platform.startswith("cisco") else None,
+            ),
             branch_04(),
         ),
     }
@@ -339,9 +342,12 @@ def check_golden(name: str, text: str) -> None:
 
 
 # --- Deployers over text ------------------------------------------------------------------------
-def owned_text(deployer: Deployer, running: str, device: Device, vpn: VpnConnection) -> str:
-    """A CLI deployer's owned part of a running-config text, as text."""
-    return deployer.owned(DeviceConfig.cli(device.name, device.platform, running), device, vpn).text
+def owned_text(
+    deployer: Deployer, running: str, device: Device, vpn: VpnConnection, **options: bool
+) -> str:
+    """A CLI deployer's owned part of a running-config text, as text (`prune=True` passed on)."""
+    config = DeviceConfig.cli(device.name, device.platform, running)
+    return deployer.owned(config, device, vpn, **options).text  # type: ignore[call-arg]
 
 
 def plan_text(

@@ -84,6 +84,8 @@ def device_for(kind: RouterKind, branch: str, vpn: VpnConnection) -> Device:
         platform=PLATFORM[kind],
         vpn=VpnSelector(customer_gateway_ip=vpn.customer_gateway.ip),
         local=local,
+        # branch-04's IKEv1/group 2 is for an IOS that accepts it (IOS XE 17.11+ refuses it).
+        release="15.9(3)M4" if kind == "cisco_xe" and branch == "branch-04" else None,
     )
 
 

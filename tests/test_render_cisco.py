@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from ipaddress import IPv4Network
+from pathlib import Path as FilePath
 
 import pytest
 from hier_config import Platform, WorkflowRemediation, get_hconfig
@@ -78,7 +79,8 @@ def normalise_names(text: str) -> str:
     )
     text = re.sub(r"\baws-vpn-44a8938f-t(\d)(?:-\d+)?\b", r"<t\1>", text)
     text = re.sub(r"^crypto isakmp policy \d+$", "crypto isakmp policy <n>", text, flags=re.M)
-    return text
+    text = re.sub(r"\baws-vpn-44a8938f-networks\b", "<networks>", text)
+    return re.sub(r" psk-fp [0-9a-f]+$", " psk-fp <fp>", text, flags=re.M)
 
 
 def sample_paths() -> set[Path]:
@@ -109,6 +111,13 @@ BGP = f"router bgp {AWS_SAMPLE_CGW_ASN}"
 # Lines of AWS's sample cgw does not render, each with the reason.
 SAMPLE_ONLY: dict[Path, str] = {
     ("crypto isakmp policy <n>", "hash sha"): "SHA-1 is the ISAKMP default; IOS does not print it",
+    **{
+        (f"crypto ipsec profile <t{n}>", "set security-association lifetime seconds 3600"): (
+            "3600 s is IOS's default; a real IOS-XE built from this sample does not print it"
+            " (tests/data/cisco_ios/running_configs/batfish_eos_iosxe_aws_demo__exitgw.txt)"
+        )
+        for n in (1, 2)
+    },
     ("crypto isakmp keepalive 10 10 on-demand",): (
         "DPD lives in cgw's ISAKMP profile (`keepalive 10 retry 3`, AWS's 10 s / 3 retries)"
         " instead of a global command"
@@ -154,6 +163,15 @@ SAMPLE_ONLY: dict[Path, str] = {
 RENDERED_ONLY: dict[Path, str] = _per_tunnel(
     {
         ("crypto isakmp profile <t{n}>", "keepalive 10 retry 3"): "DPD, AWS guidance 10 s / 3",
+        ("ip prefix-list <networks> seq 5 permit 0.0.0.0/0",): (
+            "records on the router which network statements cgw added (they have no description)"
+        ),
+        ("crypto keyring <t{n}>", "description <t{n}> psk-fp <fp>"): (
+            "a one-way fingerprint of the key: how cgw sees a rotated key stored as type 6"
+        ),
+        ("crypto isakmp profile <t{n}>", "description <t{n}> isakmp-policy 20{n}"): (
+            "proves on the router which ISAKMP policy cgw created (policies have no description)"
+        ),
         ("crypto ipsec profile <t{n}>", "set security-association replay window-size 128"): (
             "replay window per profile"
         ),
@@ -173,7 +191,10 @@ RENDERED_ONLY: dict[Path, str] = _per_tunnel(
 def test_aws_sample_matches_except_listed_deviations() -> None:
     rendered = config_paths(
         normalise_names(
-            get_platform("cisco_ios").render(aws_sample_device("cisco_ios"), aws_sample_vpn()).text
+            # AWS's sample (DH group 2) is for classic IOS; IOS XE 17.11+ refuses group 2.
+            get_platform("cisco_ios")
+            .render(replace(aws_sample_device("cisco_ios"), release="15.9(3)M4"), aws_sample_vpn())
+            .text
         )
     )
     sample = sample_paths()
@@ -222,7 +243,8 @@ def test_canonical_text(name: str) -> None:
     for line in text.splitlines():
         assert line == line.rstrip(), f"trailing space: {line!r}"
         assert "\t" not in line
-        assert not re.search(r"\d+\.\d+\.\d+\.\d+/\d+", line), f"prefix instead of mask: {line}"
+        if not line.startswith("ip prefix-list "):  # IOS writes prefix lists as a/len
+            assert not re.search(r"\d+\.\d+\.\d+\.\d+/\d+", line), f"prefix, not mask: {line}"
     assert "\n\n" not in text
 
 
@@ -413,3 +435,72 @@ def test_psk_is_rendered_only_where_the_device_needs_it() -> None:
         key = t.psk.reveal()
         assert text.count(key) == 1
         assert f"  pre-shared-key {key}\n" in text
+
+
+# --- render for the release (FN72510) --------------------------------------------------------
+SHOW_VERSION = FilePath(__file__).parent / "data" / "cisco_ios" / "release" / "show_version"
+# ntc-templates' real captures (tests/data/cisco_ios/show_version/SOURCES.md) -> the release.
+RELEASES = {
+    "ntc_cisco_ios_show_version": "12.2(54)SG1",
+    "ntc_cisco_ios_show_version1": "03.06.05E",
+    "ntc_cisco_ios_show_version2": "15.3(2)S1",
+    "ntc_cisco_ios_show_version3": "15.8(3)M2",
+    "ntc_cisco_ios_show_version4": "16.9.3",
+    "ntc_cisco_ios_show_version5": "16.12.4",
+    "ntc_cisco_ios_show_version_special_build": "16.9.5",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RELEASES))
+def test_parse_release_reads_real_show_version(name: str) -> None:
+    platform = get_platform("cisco_xe")
+    assert platform.version_command == "show version"  # type: ignore[attr-defined]
+    output = (SHOW_VERSION / f"{name}.raw").read_text(encoding="utf-8")
+    assert platform.parse_release(output) == RELEASES[name]  # type: ignore[attr-defined]
+
+
+def test_parse_release_of_foreign_output_is_none() -> None:
+    assert get_platform("cisco_ios").parse_release("% Invalid input detected\n") is None  # type: ignore[attr-defined]
+
+
+def groups_rendered(text: str) -> set[str]:
+    return {
+        g
+        for line in re.findall(r"^ group (.+)$|set pfs group(\d+)", text, re.M)
+        for g in " ".join(line).split()
+    }
+
+
+@pytest.mark.parametrize("release", [None, "17.11.1", "17.12.1a", "17.15.1"])
+def test_current_and_unknown_releases_get_no_weak_group(release: str | None) -> None:
+    device, vpn = CASES["branch-02"]
+    text = get_platform("cisco_xe").render(replace(device, release=release), vpn).text
+    assert " group 20 19 21 14 15 16\n" in text
+    assert not groups_rendered(text) & {"1", "2", "5", "24"}
+
+
+@pytest.mark.parametrize("release", ["15.9(3)M4", "16.12.4", "17.9.4a", "03.16.05.S"])
+def test_older_releases_keep_every_group_aws_allows(release: str) -> None:
+    device, vpn = CASES["branch-02"]
+    text = get_platform("cisco_xe").render(replace(device, release=release), vpn).text
+    assert " group 20 19 21 14 24 15 16 2\n" in text
+
+
+def test_all_weak_groups_on_a_strict_release_is_one_line_naming_tunnel_and_aws_fix() -> None:
+    device, vpn = CASES["branch-04"]  # IKEv1, group 2 only
+    with pytest.raises(RenderError) as caught:
+        get_platform("cisco_xe").render(replace(device, release="17.12.1a"), vpn)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "tunnel1 (198.51.100.41)" in message and "17.12.1a" in message
+    assert "ModifyVpnTunnelOptions" in message and "Phase1DHGroupNumbers" in message
+
+
+def test_a_weak_pfs_group_is_refused_on_strict_releases_only() -> None:
+    device, vpn = CASES["branch-02"]
+    t1, t2 = vpn.tunnels
+    weak_pfs = replace(vpn, tunnels=(replace(t1, phase2=replace(t1.phase2, dh_groups=(2,))), t2))
+    old = get_platform("cisco_xe").render(replace(device, release="16.12.4"), weak_pfs).text
+    assert "set pfs group2\n" in old
+    with pytest.raises(RenderError, match=r"phase 2: .*Phase2DHGroupNumbers"):
+        get_platform("cisco_xe").render(replace(device, release="17.12.1a"), weak_pfs)

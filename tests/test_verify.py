@@ -680,3 +680,68 @@ def test_parse_benchmark_runs_with_a_small_count() -> None:
     assert done.returncode == 0, done.stderr
     assert "cgw parse_command" in done.stdout
     assert "captures/s" in done.stdout
+
+
+# --- one unreadable output degrades, never aborts ---------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def _real_outputs(platform_name: str) -> dict[str, str]:
+    """One real capture per verify command of a platform, from tests/data/<platform>/<command>/."""
+    platform = cgw.platforms.get_platform(platform_name)
+    outputs = {}
+    for command in verify.verifiable(platform).verify_commands:
+        folder = DATA / platform_name / command_filename(command).removesuffix(".txt")
+        raws = sorted(folder.glob("*.raw"))
+        if raws:
+            outputs[command] = raws[0].read_text(encoding="utf-8")
+    return outputs
+
+
+def _unreadable_cases() -> list[tuple[str, str, str]]:
+    """(platform, command, real output of another command that the command's parser refuses)."""
+    cases = []
+    for name in ("cisco_ios", "juniper_junos", "strongswan"):
+        platform = verify.verifiable(cgw.platforms.get_platform(name))
+        outputs = _real_outputs(name)
+        for command in outputs:
+            for other, text in outputs.items():
+                if other == command:
+                    continue
+                try:
+                    platform.parse_status({command: text})
+                except CgwError:
+                    cases.append((name, command, other))
+                    break
+    return cases
+
+
+UNREADABLE = _unreadable_cases()
+
+
+def test_every_platform_has_a_command_whose_parser_refuses_foreign_output() -> None:
+    assert {platform for platform, _, _ in UNREADABLE} == {
+        "cisco_ios",
+        "juniper_junos",
+        "strongswan",
+    }
+
+
+@pytest.mark.parametrize(("platform_name", "command", "other"), UNREADABLE)
+def test_one_unparsable_output_makes_only_its_part_unknown_with_a_warning(
+    platform_name: str, command: str, other: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform = verify.verifiable(cgw.platforms.get_platform(platform_name))
+    outputs = _real_outputs(platform_name)
+    with pytest.raises(CgwError):
+        platform.parse_status({**outputs, command: outputs[other]})  # the old abort
+    rest = {c: o for c, o in outputs.items() if c != command}
+    status = verify.device_status(
+        platform, {**outputs, command: outputs[other]}, make_vpn(), device_name="edge1"
+    )
+    assert status.parsed == platform.parse_status(rest)  # the other commands still judged
+    assert len(status.warnings) == 1
+    assert f"`{command}`" in status.warnings[0] and "\n" not in status.warnings[0]
+    assert status.warnings[0] in caplog.text
+    assert status_to_json(status)["warnings"] == list(status.warnings)

@@ -162,6 +162,7 @@ def start_router(
     oracle: TunnelOracle | None = None,
     clock: SimClock | None = None,
     faults: Faults | None = None,
+    software: str | None = None,
 ) -> SimRouter:
     """Start a simulated router listening on 127.0.0.1:`port` (0: any free port).
 
@@ -169,6 +170,8 @@ def start_router(
     the platform's small default (WAN interface with `outside_ip`, default route to `gateway`):
     IOS running-config text, Junos `set` lines, or the Linux host's /etc/frr/frr.conf.
     `initial_files` puts files on a host (by absolute path) as if it had booted with them.
+    `software` names the release profile to imitate, in the simulator's own names (IOS:
+    ios_profiles.PROFILES; None: the simulator's default).
     """
     simulator = simulator_for(kind)
     keys = tuple(
@@ -191,6 +194,7 @@ def start_router(
         gateway=gateway,
         initial_config=initial_config,
         initial_files=dict(initial_files or {}),
+        software=software,
     )
     state, factory = simulator.build(setup)
     server = SshServer(

@@ -6,21 +6,27 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cgw.lab.routers import ios_profiles
 from cgw.lab.routers import show_output as show
 from cgw.lab.routers.clock import TimerHandle
+from cgw.lab.routers.ios_profiles import IosProfile
 from cgw.lab.routers.iosconfig import BgpAlreadyRunning, ConfigError, IosConfig, Node
 from cgw.lab.routers.shell import Reply, RouterContext
 from cgw.lab.routers.simulator import RouterSetup, Simulator
 
+# The lab's default router has a configuration archive, as a router cgw manages must (the revert
+# timer needs it); tests of the prerequisite start from their own configuration.
 DEFAULT_IOS_CONFIG = """\
 interface GigabitEthernet1
  ip address {outside_ip} 255.255.255.0
  negotiation auto
 ip route 0.0.0.0 0.0.0.0 {gateway}
+archive
+ path bootflash:archive
+ maximum 5
 """
 
 HEADER = [
-    "version 17.9",
     "service timestamps debug datetime msec",
     "service timestamps log datetime msec",
     "!",
@@ -39,6 +45,10 @@ class IosState:
     archive: list[str] = field(default_factory=list)  # archive file names, oldest first
     revert_timer: TimerHandle | None = None
     revert_snapshot: IosConfig | None = field(default=None, repr=False)
+    profile: IosProfile = field(default_factory=lambda: ios_profiles.profile(None))
+    revert_armed_at: float = 0.0
+    revert_minutes: int = 0
+    revert_user: str = ""
 
     @property
     def hostname(self) -> str:
@@ -48,6 +58,7 @@ class IosState:
     def running_config(self) -> str:
         """`show running-config` as the device prints it."""
         body = [
+            self.profile.version_line,
             *HEADER,
             f"hostname {self.hostname}",
             "!",
@@ -98,7 +109,7 @@ class IosState:
     def replace_running(self, text: str) -> list[str]:
         """`configure replace`: the running config becomes exactly `text`."""
         config = IosConfig()
-        rejected = config.load(text)
+        rejected = config.load(text, keep_unknown=True)
         self.running = config
         return rejected
 
@@ -109,6 +120,8 @@ class IosState:
         if self.revert_snapshot is None:
             self.revert_snapshot = self.running.copy()
         self.revert_timer = self.context.clock.call_later(minutes * 60, self._revert_expired)
+        self.revert_armed_at = self.context.clock.now()
+        self.revert_minutes = minutes
 
     def confirm(self) -> None:
         if self.revert_timer is not None:
@@ -274,6 +287,7 @@ class IosShell:
             (r"copy running-config (\S+)", self._copy_running),
             (r"archive config", self._archive_config),
             (r"dir( \S+)?", self._dir),
+            (r"more (\S+)", self._more),
         ]
 
     @property
@@ -373,10 +387,31 @@ class IosShell:
         return Reply()
 
     def _revert_now(self, m: re.Match[str]) -> Reply:
+        if self.state.revert_timer is None:
+            return Reply("% No Rollback Confirmed Change pending\n\n")
         if self.state.revert_snapshot is not None:
             self.state.running = self.state.revert_snapshot
         self.state.confirm()
         return Reply("Rollback Done\n\n")
+
+    def _more(self, m: re.Match[str]) -> Reply:
+        name = self._file_name(m.group(1))
+        if name not in self.state.files:
+            return Reply(f"%Error opening {name} (No such file or directory)\n")
+        return Reply(self.state.files[name])
+
+    def _show_rollback_timer(self) -> str:
+        state = self.state
+        if state.archive_path() is None:
+            return "% Please configure the archive path before using the rollback feature\n"
+        if state.revert_timer is None:
+            return "% No Rollback Confirmed Change pending\n"
+        return (
+            f"Time configured(or reset) : {int(state.revert_armed_at)} s\n"
+            "Timer type                : Revert timer\n"
+            f"Timer value               : {state.revert_minutes} min\n"
+            f"User                      : {state.revert_user or 'admin'}\n"
+        )
 
     def _configure_replace(self, m: re.Match[str]) -> Reply:
         name = self._file_name(m.group(1))
@@ -452,15 +487,24 @@ class IosShell:
             "run": self.state.running_config,
             "startup-config": lambda: self.state.startup or "startup-config is not present\n",
             "archive": self._show_archive,
+            "archive config rollback timer": self._show_rollback_timer,
             "version": self._show_version,
-            "crypto ikev2 sa": lambda: show.ios_ikev2_sa(self.state.tunnel_views()),
+            "crypto ikev2 sa": lambda: show.ios_ikev2_sa(
+                self.state.tunnel_views(), pqc_line=self.state.profile.pqc_line
+            ),
             "crypto isakmp sa": lambda: show.ios_isakmp_sa(self.state.tunnel_views()),
             "crypto ipsec sa": lambda: show.ios_ipsec_sa(self.state.tunnel_views()),
             "ip bgp summary": lambda: show.ios_bgp_summary(self.state.bgp_view()),
             "bgp ipv4 unicast summary": lambda: show.ios_bgp_summary(self.state.bgp_view()),
             "ip interface brief": lambda: show.ios_ip_interface_brief(self.state.interface_rows()),
         }
-        privileged_only = {"running-config", "run", "startup-config", "archive"}
+        privileged_only = {
+            "running-config",
+            "run",
+            "startup-config",
+            "archive",
+            "archive config rollback timer",
+        }
         producer = shows.get(command)
         if producer is None or (command in privileged_only and not self.privileged):
             return self.invalid("show " + m.group(1), 1)
@@ -521,10 +565,12 @@ class IosShell:
         return "\n".join(out) + "\n"
 
     def _show_version(self) -> str:
+        profile = self.state.profile
+        banner = (
+            f"Cisco IOS XE Software, Version {profile.xe_banner}\n" if profile.xe_banner else ""
+        )
         return (
-            "Cisco IOS XE Software, Version 17.09.04a\n"
-            "Cisco IOS Software [Cupertino], Virtual XE Software (X86_64_LINUX_IOSD-UNIVERSALK9-M),"
-            " Version 17.9.4a, RELEASE SOFTWARE (fc3)\n\n"
+            f"{banner}{profile.train}, Version {profile.release}, RELEASE SOFTWARE (fc3)\n\n"
             f"{self.state.hostname} uptime is {int(self.state.context.clock.now()) // 60} minutes\n"
             "cisco C8000V (VXE) processor (revision VXE) with 1987123K/3075K bytes of memory.\n"
         )
@@ -541,6 +587,11 @@ class IosShell:
             return Reply()
         if command.startswith("do "):
             return self._exec(command[3:], line.replace("do ", "", 1))
+        refused = ios_profiles.refusal(
+            self.state.profile, self.state.running.mode_of(self.stack), command
+        )
+        if refused is not None:
+            return Reply(refused + "\n\n")
         try:
             self.stack = self.state.running.apply(self.stack, command)
         except BgpAlreadyRunning as exc:
@@ -554,9 +605,13 @@ class IosShell:
 
 def _build_ios(setup: RouterSetup) -> tuple[IosState, Callable[[], IosShell]]:
     """An IOS router running (and saving as startup) `setup.initial_config`, else the default."""
-    state = IosState(setup.context, setup.enable_secret)
+    state = IosState(
+        setup.context, setup.enable_secret, profile=ios_profiles.profile(setup.software)
+    )
     default = DEFAULT_IOS_CONFIG.format(**setup.values)
-    state.running.load(f"hostname {setup.hostname}\n" + (setup.initial_config or default))
+    state.running.load(
+        f"hostname {setup.hostname}\n" + (setup.initial_config or default), keep_unknown=True
+    )
     state.startup = state.running_config()
     return state, lambda: IosShell(state)
 

@@ -235,6 +235,7 @@ class Node:
     children: list[Node] = field(default_factory=list)
     rank: tuple[object, ...] = ()
     seq: int = 0
+    verbatim: str | None = None  # a loaded line outside the grammar, printed as it came
 
     def find(self, line: str) -> Node | None:
         return next((c for c in self.children if c.line == line), None)
@@ -308,6 +309,11 @@ class IosConfig:
             line = statement.canon(line)
         parent = stack[-1]
         mode = self.mode_of(stack)
+        if (mode, line) in HIDDEN_DEFAULTS:
+            # The default value: it replaces a set value and then is not printed.
+            words = line.split()[: statement.slot or len(line.split())]
+            parent.children = [c for c in parent.children if c.line.split()[: len(words)] != words]
+            return stack
         if statement.relocate == "af":
             parent = self._ensure_child(parent, "address-family ipv4", "config-router-af")
             mode = "config-router-af"
@@ -432,6 +438,9 @@ class IosConfig:
         """The configuration lines in IOS form, `!` between top-level sections."""
         out: list[str] = []
         for node in self.root.sorted_children():
+            if node.verbatim is not None:
+                out.extend(_verbatim_lines(node))
+                continue
             out.extend(self._render_node(node, 0))
             if node.mode is not None:
                 out.append("!")
@@ -446,6 +455,9 @@ class IosConfig:
         ):
             lines.append(pad + " no ip address")
         for child in children:
+            if child.verbatim is not None:
+                lines.extend(_verbatim_lines(child))
+                continue
             if child.mode is None:
                 lines.append(pad + " " + child.line)
                 continue
@@ -458,8 +470,13 @@ class IosConfig:
                 lines.append(pad + " !")
         return lines
 
-    def load(self, text: str) -> list[str]:
-        """Build the tree from `show running-config` text; returns the lines it could not apply."""
+    def load(self, text: str, *, keep_unknown: bool = False) -> list[str]:
+        """Build the tree from `show running-config` text; returns the lines it could not apply.
+
+        With `keep_unknown`, a line outside the grammar (and everything indented under it) is
+        kept verbatim where it stood: a real router's own configuration, which the simulator
+        does not model, survives load, configure replace and show running-config unchanged.
+        """
         rejected: list[str] = []
         stack: list[Node] = [self.root]
         for raw in text.splitlines():
@@ -467,13 +484,32 @@ class IosConfig:
                 continue
             if any(raw.startswith(p) for p in IGNORED_PREFIXES):
                 continue
-            depth = len(raw) - len(raw.lstrip(" "))
+            depth = len(raw) - len(raw.lstrip(" \t"))
             stack = stack[: depth + 1] if depth + 1 <= len(stack) else stack
+            if keep_unknown and stack[-1].verbatim is not None:
+                stack = [*stack, self._keep(stack[-1], raw)]
+                continue
             try:
                 stack = self.apply(stack, raw.strip())
             except (ConfigError, BgpAlreadyRunning):
-                rejected.append(raw)
+                if not keep_unknown:
+                    rejected.append(raw)
+                    continue
+                stack = [*stack[: depth + 1], self._keep(stack[min(depth, len(stack) - 1)], raw)]
         return rejected
+
+    def _keep(self, parent: Node, raw: str) -> Node:
+        """A verbatim node under `parent`, sorted right after its current last child."""
+        self._seq += 1
+        rank = parent.children[-1].rank if parent.children else ()
+        node = Node(raw.strip(), mode="verbatim", rank=rank, seq=self._seq, verbatim=raw.rstrip())
+        parent.children.append(node)
+        return node
+
+
+def _verbatim_lines(node: Node) -> list[str]:
+    assert node.verbatim is not None
+    return [node.verbatim, *(line for c in node.children for line in _verbatim_lines(c))]
 
 
 class BgpAlreadyRunning(Exception):
@@ -483,6 +519,13 @@ class BgpAlreadyRunning(Exception):
         super().__init__(asn)
         self.asn = asn
 
+
+# (mode, line) pairs `show running-config` never prints: the defaults (see ios_profiles).
+HIDDEN_DEFAULTS = {
+    ("config-isakmp", "hash sha"),
+    ("config-isakmp", "lifetime 86400"),
+    ("ipsec-profile", "set security-association lifetime seconds 3600"),
+}
 
 IGNORED_LINES = {
     "end",

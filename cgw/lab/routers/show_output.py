@@ -93,8 +93,8 @@ def _key_size(encryption: str) -> str:
 # ---------------------------------------------------------------- Cisco IOS-XE
 
 
-def ios_ikev2_sa(sas: Sequence[SaView]) -> str:
-    """`show crypto ikev2 sa`."""
+def ios_ikev2_sa(sas: Sequence[SaView], pqc_line: bool = False) -> str:
+    """`show crypto ikev2 sa`; `pqc_line`: recent IOS XE's post-quantum line (see ios_profiles)."""
     out = [" IPv4 Crypto IKEv2  SA ", ""]
     for sa in (s for s in sas if s.ike_version == 2 and s.ike_up):
         port = 4500 if sa.nat_t else 500
@@ -109,6 +109,7 @@ def ios_ikev2_sa(sas: Sequence[SaView]) -> str:
             f"      Encr: {encr}, keysize: {_key_size(sa.encryption)}, PRF: {prf}, Hash: {hash_},"
             f" DH Grp:{sa.dh_group}, Auth sign: PSK, Auth verify: PSK",
             f"      Life/Active Time: {sa.ike_lifetime}/{sa.uptime} sec",
+            *(["      PQC Key Exchange: None"] if pqc_line else []),
             "",
         ]
     out += [" IPv6 Crypto IKEv2  SA ", ""]

@@ -37,6 +37,7 @@ class RouterSetup:
     gateway: str
     initial_config: str | None = None  # the vendor's own text (see start_router)
     initial_files: Mapping[str, str] = field(default_factory=dict)  # a host's files by path
+    software: str | None = None  # the release profile to imitate, in the simulator's own names
 
     @property
     def hostname(self) -> str:

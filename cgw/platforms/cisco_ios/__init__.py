@@ -7,8 +7,10 @@ running configuration shows only real differences.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Network
 
 from cgw.errors import RenderError
@@ -19,11 +21,14 @@ from cgw.model import (
 )
 from cgw.platforms._common import CliPlatform, TunnelView, object_prefix, tunnel_views, vpc_routes
 from cgw.platforms.base import Deployer
-from cgw.platforms.cisco_ios import algorithms, status
+from cgw.platforms.cisco_ios import algorithms, releases, status
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
 # AWS's guidance for the tunnel interface and the IKE liveness check.
+# IOS's IPsec SA lifetime default; `show running-config` hides it even where it was typed (a real
+# IOS-XE 16.4 built from AWS's sample shows its profiles without the line), so it is not rendered.
+IPSEC_DEFAULT_LIFETIME_S = 3600
 TUNNEL_MTU = 1436
 TCP_MSS = 1379
 DPD_RETRY_S = 3
@@ -46,6 +51,29 @@ class CiscoTunnel:
     replay_window: int
     dpd_interval_s: int
     static_distance: int | None
+    psk_fingerprint: str = field(repr=False, default="")
+
+
+# The key fingerprint: PBKDF2-HMAC-SHA256 over the key, salted with the object name (so equal
+# keys on two tunnels differ), truncated to 64 bits. One-way and slow to brute-force; it says
+# only whether the key on the router is the one AWS holds now.
+FINGERPRINT_ITERATIONS = 20_000
+FINGERPRINT_HEX = 16
+NETWORKS_LIST_SUFFIX = "-networks"
+
+
+@lru_cache(maxsize=4096)  # render, diff and push of one device compute the same ones
+def psk_fingerprint(psk: str, object_name: str) -> str:
+    """A non-reversible fingerprint of a pre-shared key, for the router's description line."""
+    digest = hashlib.pbkdf2_hmac(
+        "sha256", psk.encode(), f"cgw-psk:{object_name}".encode(), FINGERPRINT_ITERATIONS
+    )
+    return digest.hex()[:FINGERPRINT_HEX]
+
+
+def networks_list(vpn: VpnConnection) -> str:
+    """The prefix-list that records which `network` statements cgw added for `vpn`."""
+    return object_prefix(vpn) + NETWORKS_LIST_SUFFIX
 
 
 def ike_version(view: TunnelView) -> str:
@@ -53,7 +81,9 @@ def ike_version(view: TunnelView) -> str:
     return next(v for v in IKE_VERSION_PREFERENCE if v in view.tunnel.ike_versions)
 
 
-def cisco_tunnel(view: TunnelView, index: int) -> CiscoTunnel:
+def cisco_tunnel(
+    view: TunnelView, index: int, limits: releases.CryptoLimits = releases.STRICT
+) -> CiscoTunnel:
     """Map one tunnel's AWS parameters onto Cisco objects (see algorithms.py for the choices)."""
     tunnel = view.tunnel
     version = ike_version(view)
@@ -61,16 +91,21 @@ def cisco_tunnel(view: TunnelView, index: int) -> CiscoTunnel:
         view=view,
         ike_version=version,
         ikev2_proposals=(
-            algorithms.ikev2_proposals(tunnel, view.object_name) if version == "ikev2" else ()
+            algorithms.ikev2_proposals(tunnel, view.object_name, limits)
+            if version == "ikev2"
+            else ()
         ),
         isakmp_policy=(
-            algorithms.isakmp_policy(tunnel, view.interface_number) if version == "ikev1" else None
+            algorithms.isakmp_policy(tunnel, view.interface_number, limits)
+            if version == "ikev1"
+            else None
         ),
         transform_sets=algorithms.transform_sets(tunnel, view.object_name),
-        pfs_group=algorithms.pfs_group(tunnel),
+        pfs_group=algorithms.pfs_group(tunnel, limits),
         replay_window=algorithms.replay_window_size(tunnel.replay_window),
         dpd_interval_s=tunnel.dpd.interval_s,
         static_distance=STATIC_ROUTE_DISTANCES[index],
+        psk_fingerprint=psk_fingerprint(view.psk, view.object_name),
     )
 
 
@@ -98,8 +133,12 @@ def bgp_network(prefix: IPv4Network) -> str:
 
 
 def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
-    """Everything the Cisco template needs, computed from the models."""
-    tunnels = tuple(cisco_tunnel(v, i) for i, v in enumerate(tunnel_views(device, vpn)))
+    """Everything the Cisco template needs, computed from the models, for `device.release`."""
+    limits = releases.crypto_limits(device.release)
+    try:
+        tunnels = tuple(cisco_tunnel(v, i, limits) for i, v in enumerate(tunnel_views(device, vpn)))
+    except RenderError as error:
+        raise RenderError(f"{device.name}: {vpn.id} {error}") from None
     if any(t.view.local_outside_ip.version != 4 for t in tunnels):
         raise RenderError(f"{device.name}: Cisco VTI rendering supports IPv4 outside addresses")
     ikev2_proposals = tuple(p for t in tunnels for p in t.ikev2_proposals)
@@ -115,10 +154,13 @@ def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
         "ikev1_tunnels": tuple(t for t in tunnels if t.ike_version == "ikev1"),
         "ikev2_tunnels": tuple(t for t in tunnels if t.ike_version == "ikev2"),
         "tunnel_mtu": TUNNEL_MTU,
+        "ipsec_default_lifetime_s": IPSEC_DEFAULT_LIFETIME_S,
         "tcp_mss": TCP_MSS,
         "dpd_retry_s": DPD_RETRY_S,
         "local_asn": tunnels[0].view.local_asn,
         "bgp_networks": tuple(bgp_network(p) for p in device.local.advertised_prefixes),
+        "advertised_prefixes": (device.local.advertised_prefixes if vpn.routing == "bgp" else ()),
+        "networks_list": networks_list(vpn),
         "static_routes": vpc_routes(device, vpn) if vpn.routing == "static" else (),
     }
 
@@ -129,6 +171,11 @@ class CiscoIosPlatform(CliPlatform):
     interface_name = "Tunnel{}"
     verify_commands = status.VERIFY_COMMANDS
     parsers = status.PARSERS
+    version_command: str | None = releases.VERSION_COMMAND
+
+    def parse_release(self, output: str) -> str | None:
+        """The software release `show version` names (17.9.4a, 15.8(3)M2), None if it names none."""
+        return releases.parse_release(output)
 
     @property
     def deployer(self) -> Deployer:

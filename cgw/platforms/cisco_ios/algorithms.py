@@ -18,7 +18,8 @@ cgw prefers the strongest: `strongest_first` in cgw.model, not AWS's documented 
 - PFS: an IPsec profile takes one group, the strongest allowed phase-2 group IOS supports.
 
 DH groups 17, 18, 22 and 23 have no IOS keyword (22-24 are deprecated on IOS-XE): they are
-dropped, and a tunnel left with none of its groups is a RenderError.
+dropped, and so are the groups the target release refuses (releases.py: FN72510 on IOS XE
+17.11+). A tunnel left with none of its groups is a RenderError that says what to change at AWS.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from cgw.model import (
     Tunnel,
     strongest_first,
 )
+from cgw.platforms.cisco_ios.releases import STRICT, CryptoLimits
 
 IKEV2_ENCRYPTION: Mapping[str, str] = {
     "AES128": "aes-cbc-128",
@@ -110,30 +112,47 @@ class TransformSet:
 
 
 @cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
-def _groups(proposal: Proposal, what: str) -> tuple[str, ...]:
-    """The allowed groups IOS supports, strongest first."""
+def _groups(
+    proposal: Proposal, what: str, refused: frozenset[int] = frozenset(), why: str = ""
+) -> tuple[str, ...]:
+    """The allowed groups IOS supports and the release accepts, strongest first."""
     ranked = strongest_first(proposal.dh_groups, DH_GROUP_PREFERENCE)
-    groups = tuple(DH_GROUPS[g] for g in ranked if g in DH_GROUPS)
-    if not groups:
-        allowed = ", ".join(map(str, proposal.dh_groups))
+    supported = [g for g in ranked if g in DH_GROUPS]
+    groups = tuple(DH_GROUPS[g] for g in supported if g not in refused)
+    if groups:
+        return groups
+    allowed = ", ".join(map(str, proposal.dh_groups))
+    phase = "Phase1" if proposal.phase == 1 else "Phase2"
+    if not supported:
         raise RenderError(f"{what}: none of DH groups {allowed} is supported by Cisco IOS")
-    return groups
+    raise RenderError(
+        f"{what}: every DH group AWS allows ({allowed}) is refused by {why}; allow group 14,"
+        f" 19, 20 or 21 at AWS (ModifyVpnTunnelOptions {phase}DHGroupNumbers) and run cgw again"
+    )
 
 
-def ikev2_proposals(tunnel: Tunnel, stem: str) -> tuple[Ikev2Proposal, ...]:
+def _what(tunnel: Tunnel, phase: int) -> str:
+    return f"{tunnel.name} ({tunnel.aws_outside_ip}) phase {phase}"
+
+
+def ikev2_proposals(
+    tunnel: Tunnel, stem: str, limits: CryptoLimits = STRICT
+) -> tuple[Ikev2Proposal, ...]:
     """The IKEv2 proposals for a tunnel's phase 1, named `<stem>-1`, `<stem>-2`."""
     return tuple(
         Ikev2Proposal(f"{stem}-{index}", *words)
-        for index, words in enumerate(_ikev2_words(tunnel.phase1, tunnel.name), start=1)
+        for index, words in enumerate(
+            _ikev2_words(tunnel.phase1, _what(tunnel, 1), limits), start=1
+        )
     )
 
 
 @cache
 def _ikev2_words(
-    phase1: Proposal, tunnel_name: str
+    phase1: Proposal, what: str, limits: CryptoLimits
 ) -> tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]:
     """(encryption, integrity, prf, groups) per proposal: IOS won't mix AEAD and CBC in one."""
-    groups = _groups(phase1, f"{tunnel_name} phase 1")
+    groups = _groups(phase1, what, limits.ikev2, limits.why)
     hashes = tuple(IKEV2_HASH[h] for h in strongest_first(phase1.integrity, INTEGRITY_PREFERENCE))
     ciphers = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
     kinds: list[bool] = []  # AEAD or not, the kind of the strongest cipher first
@@ -162,7 +181,9 @@ def isakmp_policy_number(interface_number: int) -> int:
     return number
 
 
-def isakmp_policy(tunnel: Tunnel, interface_number: int) -> IsakmpPolicy:
+def isakmp_policy(
+    tunnel: Tunnel, interface_number: int, limits: CryptoLimits = STRICT
+) -> IsakmpPolicy:
     """The ISAKMP policy for an IKEv1 tunnel: the strongest allowed cipher, hash and group."""
     phase1 = tunnel.phase1
     allowed = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
@@ -173,7 +194,7 @@ def isakmp_policy(tunnel: Tunnel, interface_number: int) -> IsakmpPolicy:
         number=isakmp_policy_number(interface_number),
         encryption=ISAKMP_ENCRYPTION[ciphers[0]],
         hash=ISAKMP_HASH[strongest_first(phase1.integrity, INTEGRITY_PREFERENCE)[0]],
-        group=_groups(phase1, f"{tunnel.name} phase 1")[0],
+        group=_groups(phase1, _what(tunnel, 1), limits.isakmp, limits.why)[0],
         lifetime_s=phase1.lifetime_s,
     )
 
@@ -198,9 +219,9 @@ def _transforms(phase2: Proposal) -> tuple[str, ...]:
     return transforms[:MAX_TRANSFORM_SETS]
 
 
-def pfs_group(tunnel: Tunnel) -> str:
-    """The `set pfs` group: the strongest allowed phase-2 group IOS supports."""
-    return _groups(tunnel.phase2, f"{tunnel.name} phase 2")[0]
+def pfs_group(tunnel: Tunnel, limits: CryptoLimits = STRICT) -> str:
+    """The `set pfs` group: the strongest allowed phase-2 group IOS supports and accepts."""
+    return _groups(tunnel.phase2, _what(tunnel, 2), limits.pfs, limits.why)[0]
 
 
 @cache

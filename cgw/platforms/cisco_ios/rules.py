@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 
 from hier_config import HConfig, HConfigChild, MatchRule
 from hier_config.models import IdempotentCommandsRule, NegationSubRule, OrderingRule
@@ -26,9 +27,14 @@ from hier_config.platforms.driver_base import HConfigDriverRules
 
 @dataclass(frozen=True)
 class OwnedSection:
-    """A top-level line (and all it holds) cgw owns; `{prefix}`/`{tunnels}`/... are filled in."""
+    """A top-level line (and all it holds) cgw owns; `{prefix}`/`{tunnels}`/... are filled in.
+
+    `proof`: a line the section must hold to be cgw's (an interface number alone proves
+    nothing: Tunnel1 may be another VPN's).
+    """
 
     pattern: str
+    proof: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class SharedSection:
 
 # Objects are named `<prefix>` or `<prefix>-<suffix>` (aws-vpn-0abc-t1, aws-vpn-0abc-t1-2).
 _NAME = r"{prefix}(?:-\S+)?"
+# The name stem of any VPN's objects (`--prune`: an old VPN of this device is cgw's too).
+ANY_VPN = r"aws-vpn-(?:[0-9a-f]{17}|[0-9a-f]{8})"
 OWNED_SECTIONS: tuple[OwnedSection, ...] = (
     OwnedSection(rf"^crypto ikev2 proposal {_NAME}$"),
     OwnedSection(rf"^crypto ikev2 policy {_NAME}$"),
@@ -52,8 +60,9 @@ OWNED_SECTIONS: tuple[OwnedSection, ...] = (
     OwnedSection(rf"^crypto ipsec transform-set {_NAME} "),
     OwnedSection(rf"^crypto ipsec profile {_NAME}$"),
     OwnedSection(r"^crypto ipsec df-bit clear$"),
-    OwnedSection(r"^interface Tunnel(?:{tunnels})$"),
-    OwnedSection(r"^ip route \S+ \S+ Tunnel(?:{tunnels})(?: |$)"),
+    OwnedSection(r"^ip prefix-list {prefix}-networks "),
+    OwnedSection(r"^interface Tunnel\d+$", proof=rf"^description {_NAME}$"),
+    OwnedSection(rf"^ip route \S+ \S+ Tunnel\d+(?: \d+)? name {_NAME}$"),
 )
 SHARED_SECTIONS: tuple[SharedSection, ...] = (
     SharedSection(
@@ -77,11 +86,12 @@ class Scope:
     isakmp_policies: tuple[int, ...]
     neighbours: tuple[str, ...]
     networks: tuple[str, ...]
+    names: str = ""  # a regex for the name stem instead of `prefix` (ANY_VPN with --prune)
 
     def fill(self, pattern: str) -> re.Pattern[str]:
         """A scope pattern with this VPN's names, numbers and addresses filled in."""
         values = {
-            "prefix": re.escape(self.prefix),
+            "prefix": self.names or re.escape(self.prefix),
             "tunnels": _alternatives(str(n) for n in self.tunnels),
             "isakmp_policies": _alternatives(str(n) for n in self.isakmp_policies),
             "neighbours": _alternatives(self.neighbours),
@@ -95,19 +105,106 @@ def _alternatives(values: Iterable[str]) -> str:
     return "|".join(escaped) if escaped else r"(?!)"
 
 
+# IOS-XE nvgen quirk (seen on Catalyst 9500 StackWise Virtual): after an interface holding
+# `stackwise-virtual link N` the following interfaces are printed with one space of indentation,
+# as if inside it. Such a line starts a top-level section of its own.
+_MISINDENTED_SECTION = re.compile(r"^ (interface \S+)\s*$")
+
+
+def top_level_blocks(text: str) -> list[list[str]]:
+    """`show running-config` text cut into top-level sections (first line, then its body)."""
+    blocks: list[list[str]] = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        quirk = _MISINDENTED_SECTION.match(line)
+        if quirk and blocks and blocks[-1][0].startswith("interface "):
+            blocks.append([quirk.group(1)])
+        elif line[0] not in " \t" or not blocks:
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    return blocks
+
+
+def scoped_text(running: str, scope: Scope) -> str:
+    """Only the top-level sections of `running` that cgw's scope can touch, as text.
+
+    Everything else (certificate blobs, stacking, QoS, ...) is never parsed, so an odd line
+    there cannot make the router unmanageable.
+    """
+    patterns = [scope.fill(s.pattern) for s in OWNED_SECTIONS] + [
+        scope.fill(s.pattern) for s in SHARED_SECTIONS
+    ]
+    kept = [
+        block
+        for block in top_level_blocks(running)
+        if any(p.search(block[0]) for p in patterns) or ISAKMP_PROFILE.search(block[0])
+    ]
+    return "".join(f"{line}\n" for block in kept for line in block)
+
+
+ISAKMP_PROFILE = re.compile(r"^crypto isakmp (?:policy|profile) ")
+
+
 def owned_config(running: HConfig, scope: Scope) -> HConfig:
     """A copy of `running` holding only the sections and lines `scope` owns, in running order."""
     owned = HConfig(running.driver)
-    sections = [scope.fill(s.pattern) for s in OWNED_SECTIONS]
+    sections = [
+        (scope.fill(s.pattern), scope.fill(s.proof) if s.proof else None) for s in OWNED_SECTIONS
+    ]
     shared = [(scope.fill(s.pattern), [scope.fill(c) for c in s.children]) for s in SHARED_SECTIONS]
     for child in running.children:
-        if any(p.search(child.text) for p in sections):
+        if any(p.search(child.text) and _proven(child, proof) for p, proof in sections):
             owned.add_deep_copy_of(child)
             continue
         for parent_pattern, child_patterns in shared:
             if parent_pattern.search(child.text):
                 _copy_matching(child, owned, child_patterns)
     return owned
+
+
+def _proven(section: HConfigChild, proof: re.Pattern[str] | None) -> bool:
+    return proof is None or any(proof.search(c.text) for c in section.children)
+
+
+def foreign_tunnels(running: HConfig, scope: Scope) -> list[str]:
+    """`interface Tunnel<N>` sections cgw would use that do not say they are this VPN's."""
+    proof = scope.fill(rf"^description {_NAME}$")
+    return [
+        section.text
+        for n in scope.tunnels
+        if (section := running.get_child(equals=f"interface Tunnel{n}")) is not None
+        and not _proven(section, proof)
+    ]
+
+
+def listed_networks(running: HConfig, names: str) -> frozenset[IPv4Network]:
+    """The prefixes cgw's networks prefix-lists (name stem regex `names`) say it advertises."""
+    pattern = re.compile(
+        rf"^ip prefix-list {names}-networks seq \d+ permit (\d+\.\d+\.\d+\.\d+/\d+)$"
+    )
+    found = set()
+    for line in running.children:
+        match = pattern.search(line.text)
+        if match:
+            try:
+                found.add(IPv4Network(match.group(1)))
+            except ValueError:
+                continue
+    return frozenset(found)
+
+
+def described_neighbours(running: HConfig, names: str) -> frozenset[str]:
+    """BGP neighbours whose `description` names a tunnel of `names` (cgw's own)."""
+    pattern = re.compile(rf"^neighbor (\S+) description {names}(?:-\S+)?$")
+    return frozenset(
+        m.group(1)
+        for router in running.get_children(startswith="router bgp ")
+        for line in router.children
+        if (m := pattern.search(line.text))
+    )
 
 
 def _copy_matching(
@@ -122,6 +219,47 @@ def _copy_matching(
             _copy_matching(child, copy, patterns)
     if not copy.children:
         copy.delete()
+
+
+# ISAKMP policies are numbered and have no description, so cgw proves it created one by naming
+# it in the description of the isakmp profile it creates beside it (`<name> isakmp-policy N`).
+ISAKMP_POLICY = re.compile(r"^crypto isakmp policy (\d+)$")
+ISAKMP_PROOF = re.compile(r"^description \S+ isakmp-policy (\d+)$")
+
+
+def proven_isakmp_policies(config: HConfig, names: str) -> frozenset[int]:
+    """Policy numbers named by the descriptions of cgw's isakmp profiles (stem regex `names`)."""
+    profile = re.compile(rf"^crypto isakmp profile {names}(?:-\S+)?$")
+    return frozenset(
+        int(m.group(1))
+        for section in config.children
+        if profile.search(section.text)
+        for line in section.children
+        if (m := ISAKMP_PROOF.search(line.text))
+    )
+
+
+def foreign_isakmp_policies(running: HConfig, names: str) -> dict[int, HConfigChild]:
+    """The isakmp policies in `running` that no cgw profile (stem regex `names`) proves cgw's."""
+    proven = proven_isakmp_policies(running, names)
+    found = {}
+    for section in running.children:
+        match = ISAKMP_POLICY.search(section.text)
+        if match and int(match.group(1)) not in proven:
+            found[int(match.group(1))] = section
+    return found
+
+
+# Global lines more than one VPN relies on: cgw adds them when missing, never removes them.
+NEVER_REMOVED: tuple[str, ...] = ("crypto ipsec df-bit clear",)
+
+
+def drop_shared_removals(remediation: HConfig) -> None:
+    """Take the negations of NEVER_REMOVED lines out of a remediation."""
+    for line in NEVER_REMOVED:
+        negation = remediation.get_child(equals=f"no {line}")
+        if negation is not None:
+            negation.delete()
 
 
 def keep_shared_parents(running: HConfig, intended: HConfig) -> None:
@@ -149,6 +287,7 @@ CREATE_ORDER: tuple[tuple[str, int], ...] = (
     ("interface ", 70),
     ("router bgp ", 80),
     ("ip route ", 90),
+    ("ip prefix-list ", 95),
 )
 REMOVE_ORDER: tuple[tuple[str, int], ...] = (
     ("no ip route ", 100),
@@ -163,10 +302,25 @@ REMOVE_ORDER: tuple[tuple[str, int], ...] = (
     ("no crypto ikev2 policy ", 150),
     ("no crypto ikev2 proposal ", 160),
     ("no crypto isakmp policy ", 160),
+    ("no ip prefix-list ", 170),
 )
 ORDERING: tuple[OrderingRule, ...] = (
     *(OrderingRule(match_rules=(MatchRule(startswith=s),), weight=w) for s, w in CREATE_ORDER),
     *(OrderingRule(match_rules=(MatchRule(startswith=s),), weight=w) for s, w in REMOVE_ORDER),
+    # A key's fingerprint only after the key: a push cut in between leaves the new key under
+    # the old fingerprint, so the next plan sends the key again (never the reverse).
+    OrderingRule(
+        match_rules=(
+            MatchRule(startswith="crypto ikev2 keyring "),
+            MatchRule(startswith="peer "),
+            MatchRule(startswith="description "),
+        ),
+        weight=900,
+    ),
+    OrderingRule(
+        match_rules=(MatchRule(startswith="crypto keyring "), MatchRule(startswith="description ")),
+        weight=900,
+    ),
     # Inside `router bgp`: session lines first, the address family (activate, network) last.
     OrderingRule(
         match_rules=(MatchRule(startswith="router bgp "), MatchRule(startswith="address-family ")),
@@ -200,7 +354,10 @@ SINGLE_VALUE: tuple[tuple[str, ...], ...] = (
     ("^crypto isakmp policy ", "^group "),
     ("^crypto isakmp policy ", "^lifetime "),
     ("^crypto isakmp policy ", "^authentication "),
+    ("^crypto ikev2 keyring ", "^peer ", "^description "),
     ("^crypto ikev2 keyring ", "^peer ", "^address "),
+    ("^crypto keyring ", "^description "),
+    ("^crypto isakmp profile ", "^description "),
     ("^crypto ikev2 keyring ", "^peer ", "^pre-shared-key "),
     ("^crypto keyring ", "^pre-shared-key address (\\S+) "),
     ("^crypto keyring ", "^local-address "),
@@ -340,9 +497,10 @@ KEY_LINES: tuple[KeyLine, ...] = (
 # IOS type 7 is a reversible obfuscation (`service password-encryption`): XOR with this string.
 _TYPE7_XLAT = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
 UNCOMPARABLE_KEY_NOTE = (
-    "{path}: the device stores this pre-shared key AES-encrypted (type 6), so cgw cannot compare"
-    " it; it is treated as unchanged and not re-sent"
+    "{path}: the device stores this pre-shared key AES-encrypted (type 6) and its fingerprint"
+    " (description `psk-fp`) {why}, so the key is sent again"
 )
+FINGERPRINT = re.compile(r"^description \S+ psk-fp ([0-9a-f]+)$")
 
 
 def decode_type7(encoded: str) -> str | None:
@@ -363,7 +521,9 @@ def reconcile_keys(running: HConfig, intended: HConfig) -> tuple[str, ...]:
     """Rewrite running's key lines to comparable clear text; returns notes for keys it cannot.
 
     Type 0 and 7 keys become `<line> <key>` as cgw renders them. A type 6 key cannot be read
-    back, so its line is taken to equal the intended one (and a note says so).
+    back: it equals the intended one when the fingerprint cgw wrote beside it (the peer's or
+    keyring's `description ... psk-fp`) matches the intended key's; otherwise the key is re-sent
+    (a note says why).
     """
     notes: list[str] = []
     for rule in KEY_LINES:
@@ -378,11 +538,31 @@ def reconcile_keys(running: HConfig, intended: HConfig) -> tuple[str, ...]:
                 line.text = f"{head} {key}"
                 continue
             wanted = _intended_key_line(intended, line, rule, head)
-            if wanted is not None:
-                where = " / ".join(tuple(line.path())[:-1])
-                line.text = wanted
-                notes.append(UNCOMPARABLE_KEY_NOTE.format(path=where))
+            if wanted is None:
+                continue
+            have = _fingerprint(line.parent)
+            want = _fingerprint(_intended_parent(intended, line))
+            if have is not None and have == want:
+                line.text = wanted  # the same key: nothing to send
+                continue
+            where = " / ".join(tuple(line.path())[:-1])
+            why = "is missing" if have is None else "differs from AWS's key"
+            notes.append(UNCOMPARABLE_KEY_NOTE.format(path=where, why=why))
     return tuple(notes)
+
+
+def _fingerprint(section: HConfig | HConfigChild | None) -> str | None:
+    if section is None:
+        return None
+    return next((m.group(1) for c in section.children if (m := FINGERPRINT.search(c.text))), None)
+
+
+def _intended_parent(intended: HConfig, line: HConfigChild) -> HConfigChild | None:
+    path = tuple(line.path())[:-1]
+    node: HConfig | HConfigChild | None = intended
+    for text in path:
+        node = node.get_child(equals=text) if node is not None else None
+    return node if isinstance(node, HConfigChild) else None
 
 
 def _intended_key_line(

@@ -5,8 +5,10 @@ cisco_xe uses this module too: the show commands and their output are the same o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from cgw.errors import ParseError
 from cgw.model import BgpNeighbor, IkeSa, IpsecSa, ParsedStatus
 from cgw.parsing import CommandParsers, Row, canonical_address, counter_sum
 
@@ -37,6 +39,18 @@ TEMPLATES: Mapping[str, tuple[str, str]] = {
 }
 PARSERS = CommandParsers(PLATFORM_NAME, "cgw.platforms.cisco_ios", TEMPLATES)
 
+# What a readable output of each command shows (a blank output is readable too: nothing there).
+# Anything else (the device refused the command, a layout cgw has never seen) is unreadable,
+# so verify reports that part unknown instead of judging "no SA" from zero parsed rows.
+LAYOUTS: Mapping[str, re.Pattern[str]] = {
+    IKEV2_SA: re.compile(r"Crypto\s+IKEv2\s+SA|^\s*Tunnel-id\s", re.M),
+    ISAKMP_SA: re.compile(r"Crypto\s+ISAKMP\s+SA|^\s*dst\s+src\s+state", re.M),
+    IPSEC_SA: re.compile(r"^\s*interface:\s|^\s*No\s+SAs\s+found", re.M),
+    BGP_SUMMARY: re.compile(r"BGP\s+router\s+identifier|^%\s*BGP\s+not\s+active", re.M),
+    INTERFACE_BRIEF: re.compile(r"^\s*Interface\s+IP-Address\s", re.M),
+}
+REFUSED = re.compile(r"^\s*%\s*(Invalid input|Incomplete command|Ambiguous command)", re.M)
+
 IKEV2_UP_STATUS = "READY"
 ISAKMP_UP_STATE = "QM_IDLE"
 NO_IPSEC_SA = "NO_SA"
@@ -44,7 +58,17 @@ NO_IPSEC_SA = "NO_SA"
 
 def parse_command(command: str, output: str, *, platform: str = PLATFORM_NAME) -> list[Row]:
     """The raw TextFSM rows (lower-case keys) of one command's output."""
+    check_layout(command, output, platform=platform)
     return PARSERS.parse(command, output, platform=platform)
+
+
+def check_layout(command: str, output: str, *, platform: str = PLATFORM_NAME) -> None:
+    """Raise ParseError unless `output` is blank or in a layout `command` is known to print."""
+    layout = LAYOUTS.get(command)
+    if not output.strip() or REFUSED.search(output) or layout is None:
+        return  # nothing there, or a command this release lacks (no rows: see the tests)
+    if not layout.search(output):
+        raise ParseError(f"{platform}: cannot parse '{command}' output: not in a layout cgw knows")
 
 
 def parse_outputs(outputs: Mapping[str, str], *, platform: str = PLATFORM_NAME) -> ParsedStatus:
