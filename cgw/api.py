@@ -31,9 +31,9 @@ from cgw.model import (
     masker_for,
 )
 from cgw.platforms import get_platform
-from cgw.platforms.base import Plan, PushResult
+from cgw.platforms.base import DeviceStatus, Plan, PushResult
 from cgw.secrets import Masker
-from cgw.verify import DeviceStatus, device_status
+from cgw.verify import device_status
 from cgw.workflow import DeviceJob, SshOptions, render_config
 
 __all__ = [

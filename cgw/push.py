@@ -21,8 +21,8 @@ from cgw.model import RUNNING_CONFIG, Device, DeviceConfig, RenderedConfig, VpnC
 from cgw.platforms.base import Deployer, Plan, PushResult
 
 if TYPE_CHECKING:
+    from cgw.platforms.base import DeviceStatus
     from cgw.session import Session
-    from cgw.verify import DeviceStatus
 
 STATE_DIR_ENV = "CGW_STATE_DIR"
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from cgw.errors import CgwError
 from cgw.model import (
@@ -32,8 +32,8 @@ from cgw.model import (
     VpnConnection,
 )
 from cgw.parsing import command_filename
+from cgw.platforms.base import DeviceStatus, Overall, TunnelStatus
 
-Overall = Literal["UP", "DEGRADED", "DOWN", "UNKNOWN"]
 LOG = logging.getLogger(__name__)
 
 EXIT_UP = 0
@@ -69,52 +69,9 @@ class VerifiablePlatform(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class TunnelStatus:
-    """One tunnel's state as the device shows it, with AWS's telemetry beside it."""
-
-    number: int
-    aws_outside_ip: IpAddress
-    aws_inside_ip: IpAddress
-    cgw_inside_ip: IpAddress
-    ike_state: str | None = None
-    ike_up: bool | None = None
-    ipsec_state: str | None = None
-    ipsec_up: bool | None = None
-    packets_in: int | None = None
-    packets_out: int | None = None
-    bgp_state: str | None = None
-    bgp_established: bool | None = None
-    prefixes_received: int | None = None
-    static_route_present: bool | None = None
-    tunnel_interface: str | None = (
-        None  # static routing: the interface checked (None: policy-based)
-    )
-    aws_status: str | None = None
-    aws_status_message: str | None = None
-    aws_accepted_routes: int | None = None
-    aws_last_change: str | None = None
-    up: bool | None = None  # None: the output that would decide it was not available
-    reason: str = ""  # why not up, or an AWS disagreement; empty when up and undisputed
-
-
-@dataclass(frozen=True)
-class DeviceStatus:
-    """Both tunnels of one VPN connection on one device, and the verdict over them."""
-
-    device: str
-    platform: str
-    vpn_id: str
-    routing: Routing
-    tunnels: tuple[TunnelStatus, ...]
-    overall: Overall
-    parsed: ParsedStatus
-    warnings: tuple[str, ...] = ()  # one line per command whose output could not be read
-
-
 # --- matching rows to tunnels -------------------------------------------------------------------
 
-_BRACKET_PORT = re.compile(r"\[\d+\]$")  # strongSwan: 203.0.113.1[4500]
+_BRACKET_PORT = re.compile(r"\[\d+\]$")  # swanctl: 203.0.113.1[4500]
 _SLASH_PORT = re.compile(r"/\d+$")  # IOS IKEv2: 203.0.113.1/4500
 
 

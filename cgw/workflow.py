@@ -17,9 +17,8 @@ from cgw.secrets import Masker, current_masker
 
 if TYPE_CHECKING:
     from cgw.fleet import StopSignal
-    from cgw.platforms.base import Deployer, Plan, PushResult
+    from cgw.platforms.base import Deployer, DeviceStatus, Plan, PushResult
     from cgw.session import Session
-    from cgw.verify import DeviceStatus
 
 
 class Interrupted(CgwError):

@@ -41,7 +41,11 @@ def imported(path: Path, name: str, known: set[str]) -> Iterator[str]:
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{anchor}.{base}" if base else anchor
-            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            # `from pkg import sub` imports the submodule; `from mod import name`, the module.
+            targets = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                for alias in node.names
+            ]
         else:
             continue
         for target in targets:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from cgw.fleet import Outcome
     from cgw.model import TunnelTelemetry
     from cgw.output import Printer
-    from cgw.verify import DeviceStatus
+    from cgw.platforms.base import DeviceStatus
     from cgw.workflow import DeviceJob
 
 ADDRESS_COLUMNS = frozenset({"AWS outside IP", "Inside (AWS/CGW)"})

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 from cgw.model import (
     Device,
     DeviceConfig,
+    IpAddress,
     ParsedStatus,
     PlatformOptions,
     RenderedConfig,
+    Routing,
     VpnConnection,
 )
 from cgw.secrets import Masker
@@ -28,7 +30,6 @@ from cgw.secrets import Masker
 if TYPE_CHECKING:
     from cgw.parsing import CommandParsers
     from cgw.session import Session
-    from cgw.verify import DeviceStatus
 
 
 # --- the change --------------------------------------------------------------------------------
@@ -98,6 +99,53 @@ def file_diff(name: str, old: str, new: str) -> str:
         tofile=f"{name} (cgw)",
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+# --- tunnel status -----------------------------------------------------------------------------
+Overall = Literal["UP", "DEGRADED", "DOWN", "UNKNOWN"]
+
+
+@dataclass(frozen=True)
+class TunnelStatus:
+    """One tunnel's state as the device shows it, with AWS's telemetry beside it."""
+
+    number: int
+    aws_outside_ip: IpAddress
+    aws_inside_ip: IpAddress
+    cgw_inside_ip: IpAddress
+    ike_state: str | None = None
+    ike_up: bool | None = None
+    ipsec_state: str | None = None
+    ipsec_up: bool | None = None
+    packets_in: int | None = None
+    packets_out: int | None = None
+    bgp_state: str | None = None
+    bgp_established: bool | None = None
+    prefixes_received: int | None = None
+    static_route_present: bool | None = None
+    tunnel_interface: str | None = (
+        None  # static routing: the interface checked (None: policy-based)
+    )
+    aws_status: str | None = None
+    aws_status_message: str | None = None
+    aws_accepted_routes: int | None = None
+    aws_last_change: str | None = None
+    up: bool | None = None  # None: the output that would decide it was not available
+    reason: str = ""  # why not up, or an AWS disagreement; empty when up and undisputed
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """Both tunnels of one VPN connection on one device, and the verdict over them."""
+
+    device: str
+    platform: str
+    vpn_id: str
+    routing: Routing
+    tunnels: tuple[TunnelStatus, ...]
+    overall: Overall
+    parsed: ParsedStatus
+    warnings: tuple[str, ...] = ()  # one line per command whose output could not be read
 
 
 # --- applying it -------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from ipaddress import IPv4Network
 
 from cgw.errors import RenderError
 from cgw.model import (
@@ -22,6 +21,7 @@ from cgw.model import (
 from cgw.platforms._common import CliPlatform, TunnelView, object_prefix, tunnel_views, vpc_routes
 from cgw.platforms.base import Deployer
 from cgw.platforms.cisco_ios import algorithms, releases, status
+from cgw.platforms.cisco_ios.syntax import bgp_network
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
@@ -121,15 +121,6 @@ def distinct_proposals(
             seen.add(key)
             distinct.append(proposal)
     return tuple(distinct)
-
-
-def bgp_network(prefix: IPv4Network) -> str:
-    """A `network` statement's argument; IOS omits the mask of a classful network."""
-    first_octet = int(prefix.network_address) >> 24
-    classful_length = 8 if first_octet < 128 else 16 if first_octet < 192 else 24
-    if prefix.prefixlen == classful_length or prefix.prefixlen == 0:
-        return str(prefix.network_address)
-    return f"{prefix.network_address} mask {prefix.netmask}"
 
 
 def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:

@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any
 from hier_config import HConfig, HConfigChild, WorkflowRemediation, get_hconfig
 from hier_config.exceptions import DuplicateChildError
 
-import cgw.platforms.cisco_ios as ios_platform
 from cgw.errors import CgwError, DeviceError, ParseError
 from cgw.model import Device, DeviceConfig, RenderedConfig, VpnConnection
 from cgw.platforms._common import object_prefix
 from cgw.platforms.base import Plan
 from cgw.platforms.cisco_ios import algorithms, rules
+from cgw.platforms.cisco_ios.syntax import bgp_network
 from cgw.secrets import PROCESS_MASKER
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def scope(
         isakmp_policies=policies,
         neighbours=tuple(sorted({str(t.aws_inside_ip) for t in vpn.tunnels} | described)),
         networks=tuple(
-            ios_platform.bgp_network(p)
+            bgp_network(p)
             for p in sorted(
                 set(device.local.advertised_prefixes)
                 | (rules.listed_networks(running, names) if running else set())
