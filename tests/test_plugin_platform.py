@@ -192,5 +192,6 @@ def test_the_command_line_verifies_offline_with_the_toy(toy_installed: Path) -> 
         capture_output=True, text=True, env=env, check=False, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    peers = [sa["peer"] for sa in json.loads(done.stdout)["ike_sas"]]
+    result = json.loads(done.stdout)["results"][0]["data"]["parsed"]
+    peers = [sa["peer"] for sa in result["ike_sas"]]
     assert peers == ["198.51.100.1", "198.51.100.2"]

@@ -35,7 +35,7 @@ from cgw.errors import DeviceError, ParseError
 from cgw.model import Device, DeviceConfig, DeviceFile, RenderedConfig, VpnConnection
 from cgw.platforms._common import object_prefix
 from cgw.platforms.base import FileChange, Plan
-from cgw.platforms.strongswan import host_files
+from cgw.platforms.strongswan.layout import host_files
 from cgw.secrets import Masker
 
 if TYPE_CHECKING:
