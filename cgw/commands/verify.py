@@ -248,6 +248,9 @@ def _status_table(status: DeviceStatus) -> Table:
         title=f"{status.device} ({status.platform}) {status.vpn_id}: "
         f"[{style}]{status.overall}[/{style}]",
         title_justify="left",
+        # An output that could not be read: that part is unknown, and the table says why.
+        caption="\n".join(f"warning: {escape(w)}" for w in status.warnings) or None,
+        caption_justify="left",
     )
     rows = status_rows(status)
     for index, column in enumerate(STATUS_COLUMNS):
