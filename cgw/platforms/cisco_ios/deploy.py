@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from hier_config import HConfig, HConfigChild, WorkflowRemediation, get_hconfig
 from hier_config.exceptions import DuplicateChildError
@@ -37,9 +35,7 @@ from cgw.platforms.base import Plan
 from cgw.platforms.cisco_ios import algorithms, rules
 from cgw.platforms.cisco_ios.syntax import bgp_network
 from cgw.secrets import PROCESS_MASKER
-
-if TYPE_CHECKING:
-    from cgw.session import Session
+from cgw.session import Channel, Session
 
 RUNNING_CONFIG_FILE = "running-config"
 REVERT_MINUTES = 5
@@ -57,7 +53,6 @@ BACKUP_FILESYSTEM = "flash:"
 # A block is written in one go; IOS reads pasted lines from its input buffer, so keep it modest.
 BLOCK_LINES = 60
 BLOCK_CHARS = 3000
-POLL_S = 0.005
 MAX_ANSWERS = 3  # questions answered with their default (file name, [confirm])
 # Lines `show running-config` prints that change without a configuration change.
 VOLATILE_LINES = re.compile(
@@ -321,12 +316,11 @@ def config_text_of(section: HConfigChild) -> list[str]:
     return [*sorted(c.text for c in section.all_children()), section.text]
 
 
-class IosChannel:
-    """The raw CLI channel of a netmiko session: write lines, read up to the prompt."""
+class IosChannel(Channel):
+    """The session's raw channel as IOS speaks it: commands up to the prompt, config blocks."""
 
     def __init__(self, session: Session, max_wait_s: float | None = None) -> None:
-        self.device = session.device
-        self.connection: Any = session.connection
+        super().__init__(session)
         self.timeout_s = float(session.device.timeout_s)
         self.max_wait_s = max_wait_s  # the revert window: no wait is longer than this
         base = re.escape(str(self.connection.base_prompt)[:15])
@@ -334,34 +328,6 @@ class IosChannel:
         self.exec_prompt = re.compile(rf"{base}[^\s#()]*#\s*$")
         self.config_prompt = re.compile(rf"{base}[^\s#()]*\([^)\r\n]+\)#")
         self.any_prompt = re.compile(rf"{base}[^\s#()]*(\([^)\r\n]+\))?#\s*$")
-
-    def write(self, text: str, sent: str) -> None:
-        try:
-            self.connection.write_channel(text)
-        except (OSError, EOFError) as error:
-            raise self.lost(sent) from error
-
-    def read_until(self, done: Callable[[str], bool], sent: str, timeout_s: float) -> str:
-        """Read until `done(output)`; a closed channel or the timeout raises DeviceError."""
-        output = ""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                chunk = str(self.connection.read_channel())
-            except (OSError, EOFError) as error:
-                raise self.lost(sent) from error
-            if chunk:
-                output += chunk
-                if done(output):
-                    return output
-                continue
-            if self.closed():
-                raise self.lost(sent)
-            if time.monotonic() > deadline:
-                raise DeviceError(
-                    f"device {self.device.name}: no prompt within {timeout_s:g} s after {sent}"
-                )
-            time.sleep(POLL_S)
 
     def timeout_for(self, line: str) -> float:
         """How long `line` may take: the slow commands' own allowance, within the revert window."""
@@ -461,17 +427,6 @@ class IosChannel:
         text = self.command(f"more {found.group(1)}")
         body = self.exec_prompt.sub("", "\n".join(text.splitlines()[1:]))
         return comparable_config(body) == comparable_config(backup)
-
-    def closed(self) -> bool:
-        """Whether the SSH channel is gone (the device or the network dropped it)."""
-        channel = getattr(self.connection, "remote_conn", None)
-        if channel is None or getattr(channel, "closed", True):
-            return True
-        transport = channel.get_transport() if hasattr(channel, "get_transport") else None
-        return bool(channel.eof_received) or transport is None or not transport.is_active()
-
-    def lost(self, sent: str) -> DeviceError:
-        return DeviceError(f"device {self.device.name}: connection lost while sending {sent}")
 
 
 def rollback_failure(output: str) -> str | None:
@@ -610,7 +565,7 @@ class IosTransaction:
 
     def cut_off(self, error: DeviceError) -> DeviceError:
         """The error for a push interrupted midway: restore now if the device still answers."""
-        if not self.channel.closed():
+        if self.channel.alive():
             try:
                 self.rollback()
             except DeviceError:
