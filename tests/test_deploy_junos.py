@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from ipaddress import ip_address
@@ -14,14 +15,18 @@ from render_cases import golden_cases
 
 from cgw.errors import DeviceError, RenderError
 from cgw.lab.routers import SimClock, SimRouter, start_router
+from cgw.lab.routers.junos_profiles import PROFILES, JunosProfile
 from cgw.model import Credentials, Device, RenderedConfig, RenderedFile, VpnConnection
 from cgw.plan import Plan
 from cgw.platforms import get_platform
 from cgw.platforms.juniper_junos.deploy import (
+    COMMITS_IN_FLIGHT,
     CONFIRM_MINUTES,
     DEPLOYER,
     DEVICE_KEY,
+    JunosScope,
     JunosTransaction,
+    host_inbound_ike,
     set_lines,
 )
 from cgw.platforms.juniper_junos.secret9 import NineDecodeError, decode_nine, encode_nine
@@ -123,14 +128,15 @@ def test_owned_takes_every_rendered_line_and_nothing_unrelated() -> None:
     intended = rendered(device, vpn).text
     owned = DEPLOYER.owned(UNRELATED + intended, device, vpn)
     assert set(set_lines(owned)) == set(set_lines(intended))
-    assert DEPLOYER.owned(UNRELATED, device, vpn) == ""
+    # shared statements are read (and never removed): the system AS `local-as` relies on
+    assert DEPLOYER.owned(UNRELATED, device, vpn) == "set routing-options autonomous-system 65011\n"
 
 
 def test_owned_static_routes_only_next_hops_into_the_tunnels() -> None:
     device, vpn = case("branch-04")
     running = UNRELATED + rendered(device, vpn).text
     owned = set_lines(DEPLOYER.owned(running, device, vpn))
-    routes = [line for line in owned if line.startswith("set routing-options")]
+    routes = [line for line in owned if line.startswith("set routing-options static")]
     assert routes == [
         "set routing-options static route 10.100.0.0/16 next-hop st0.1",
         "set routing-options static route 10.100.0.0/16 qualified-next-hop st0.2 preference 10",
@@ -267,12 +273,25 @@ class Lab:
 LabFactory = Callable[..., Lab]
 
 
+@pytest.fixture(params=sorted(PROFILES))
+def profile(request: pytest.FixtureRequest) -> JunosProfile:
+    """Every lab test runs against each simulated Junos release (junos_behaviours.md)."""
+    return PROFILES[request.param]
+
+
 @pytest.fixture
-def lab_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LabFactory]:
+def lab_factory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: JunosProfile
+) -> Iterator[LabFactory]:
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     started: list[SimRouter] = []
 
-    def start(name: str = "branch-01", initial: str = UNRELATED, timeout_s: int = 10) -> Lab:
+    def start(
+        name: str = "branch-01",
+        initial: str = UNRELATED,
+        timeout_s: int = 10,
+        release: str | None = profile.release,
+    ) -> Lab:
         router = start_router(
             "juniper_junos",
             hostname="branch-01",
@@ -284,6 +303,7 @@ def lab_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lab
         )
         started.append(router)
         router.state.secret_encoder = encode_nine  # store keys as $9$, as an SRX does
+        router.state.profile = profile
         known_hosts = tmp_path / f"known_hosts-{router.port}"
         known_hosts.write_text(router.known_hosts_line() + "\n")
         device, vpn = case(name)
@@ -292,6 +312,7 @@ def lab_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lab
             port=router.port,
             credentials=Credentials(username="admin", password_env=PASSWORD_ENV),
             timeout_s=timeout_s,
+            release=release,  # as the inventory states it or `show version` reports it
         )
         return Lab(router, device, vpn, known_hosts, tmp_path)
 
@@ -497,3 +518,190 @@ def test_drop_after_every_line_leaves_old_or_new(
         lab.router.stop()
     kinds = set(outcomes.values())
     assert {"old", "expired", "recovered"} <= {kind.split(":")[0] for kind in kinds}, outcomes
+
+
+# ------------------------------------------------------------------ host-inbound-traffic
+WAN = "ge-0/0/0.0"
+ZONE = "set security zones security-zone untrust"
+
+
+def scope() -> JunosScope:
+    return JunosScope.of(*case())
+
+
+@pytest.mark.parametrize(
+    ("running", "expected"),
+    [
+        ([], f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike"),
+        (
+            [f"{ZONE} host-inbound-traffic system-services ssh"],
+            f"{ZONE} host-inbound-traffic system-services ike",
+        ),
+        (
+            [
+                f"{ZONE} host-inbound-traffic system-services ike",
+                f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ssh",
+            ],
+            f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike",
+        ),
+        ([f"{ZONE} host-inbound-traffic system-services all"], None),
+        ([f"{ZONE} interfaces {WAN} host-inbound-traffic system-services all"], None),
+        ([f"{ZONE} host-inbound-traffic system-services ike"], None),
+        ([f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike except"], None),
+        (
+            [f"{ZONE} interfaces {WAN} host-inbound-traffic protocols ospf"],
+            f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike",
+        ),
+    ],
+)
+def test_ike_goes_where_the_wan_interfaces_list_lives(
+    running: list[str], expected: str | None
+) -> None:
+    assert host_inbound_ike(running, scope()) == expected
+
+
+ZONE_SERVICES = f"""\
+{ZONE} host-inbound-traffic system-services ssh
+{ZONE} host-inbound-traffic system-services dhcp
+"""
+
+
+def test_zone_level_services_survive_the_push(lab_factory: LabFactory) -> None:
+    lab = lab_factory(initial=UNRELATED + ZONE_SERVICES)
+    assert lab.router.state.accepts(WAN, "ssh") and not lab.router.state.accepts(WAN, "ike")
+    plan = lab.plan()
+    assert f"{ZONE} host-inbound-traffic system-services ike" in plan.commands
+    assert not any(f"interfaces {WAN} host-inbound-traffic" in c for c in plan.commands)
+    assert lab.push().outcome == "applied"
+    state = lab.router.state
+    assert state.accepts(WAN, "ssh") and state.accepts(WAN, "dhcp") and state.accepts(WAN, "ike")
+    assert lab.plan().in_sync
+
+
+def test_interface_level_list_gains_ike_and_keeps_its_own(lab_factory: LabFactory) -> None:
+    own = f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ssh\n"
+    lab = lab_factory(initial=UNRELATED + ZONE_SERVICES.replace("ssh", "ping") + own)
+    assert lab.push().outcome == "applied"
+    state = lab.router.state
+    assert state.accepts(WAN, "ssh") and state.accepts(WAN, "ike")
+    assert not state.accepts(WAN, "ping")  # the interface's list overrides the zone's
+    assert set(set_lines(ZONE_SERVICES.replace("ssh", "ping") + own)) <= set(
+        set_lines(lab.router.running_config())
+    )
+
+
+def test_a_zone_that_allows_everything_gets_no_line(lab_factory: LabFactory) -> None:
+    lab = lab_factory(initial=UNRELATED + f"{ZONE} host-inbound-traffic system-services all\n")
+    assert not any("untrust" in c for c in lab.plan().commands)
+    assert lab.push().outcome == "applied" and lab.router.state.accepts(WAN, "ssh")
+
+
+# ------------------------------------------------------------------ commit model and timeouts
+def test_confirm_succeeds_while_someone_has_uncommitted_shared_changes(
+    lab_factory: LabFactory,
+) -> None:
+    lab = lab_factory()
+    other = ["system", "host-name", "someone-elses-change"]
+
+    def verify() -> FakeStatus:
+        with lab.router.context.lock:  # another admin edits the shared candidate, uncommitted
+            lab.router.state.candidate.set(other)
+        return FakeStatus("UP")
+
+    assert lab.push(verify=verify).outcome == "applied"
+    assert lab.router.clock.pending() == 0  # the commit confirmed was confirmed
+    after = lab.router.running_config()
+    lab.router.clock.advance(CONFIRM_MINUTES * 60 * 2)
+    assert lab.router.running_config() == after and "someone-elses-change" not in after
+    assert "someone-elses-change" in "\n".join(lab.router.state.candidate.set_lines())
+
+
+def test_unknown_release_moves_to_exclusive_when_private_refuses(
+    lab_factory: LabFactory, profile: JunosProfile
+) -> None:
+    lab = lab_factory(release=None)  # neither the inventory nor show version told cgw
+    assert lab.push(verify=lambda: FakeStatus("UP")).outcome == "applied"
+    assert lab.router.clock.pending() == 0 and lab.plan().in_sync
+    assert lab.router.state.exclusive_owner is None  # the lock left with the session
+
+
+def test_a_slow_commit_is_waited_for(lab_factory: LabFactory, profile: JunosProfile) -> None:
+    lab = lab_factory(timeout_s=1)
+    lab.router.state.commit_time_scale = 1.5 / profile.commit_s  # each commit takes 1.5 s
+    assert lab.push(verify=lambda: FakeStatus("UP")).outcome == "applied"
+    assert lab.router.clock.pending() == 0
+
+
+def test_a_commit_that_outlasts_the_wait_is_never_called_uncommitted(
+    lab_factory: LabFactory, profile: JunosProfile
+) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    lab.router.state.commit_time_scale = 2.0 / profile.commit_s
+    with lab.session() as session:
+        running, plan = compute_plan(DEPLOYER, session, lab.device, lab.vpn, rendered(*case()))
+        transaction = JunosTransaction(session, plan, running)
+        transaction.cli.commit_timeout_s = 3.0  # check answers in 2 s, commit confirmed not
+        transaction.prepare()
+        lab.router.state.commit_time_scale = 2.0 / profile.commit_s
+        original = transaction._commit_line
+
+        def slow_confirmed(line: str) -> str:
+            if line.startswith("commit confirmed"):
+                lab.router.state.commit_time_scale = 5.0 / profile.commit_s
+            return original(line)
+
+        transaction._commit_line = slow_confirmed  # type: ignore[method-assign]
+        with pytest.raises(DeviceError) as caught:
+            transaction.apply()
+    message = str(caught.value)
+    assert "may still complete" in message and "nothing was committed" not in message
+    time.sleep(3)  # the router finishes the commit cgw stopped waiting for
+    assert lab.router.clock.pending() == 1 and lab.router.running_config() != before
+    assert "rolled back" in lab.recover(before)
+    assert lab.router.running_config() == before and lab.router.clock.pending() == 0
+
+
+def test_recover_never_says_nothing_was_committed_while_a_commit_may_land(
+    lab_factory: LabFactory,
+) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    COMMITS_IN_FLIGHT[lab.device.name] = time.monotonic()  # an unanswered commit confirmed
+    message = lab.recover(before)
+    assert "may still complete" in message and "nothing" not in message
+    assert "nothing of the push was committed" in lab.recover(before)  # reported once
+
+
+def test_confirm_refuses_once_the_window_is_nearly_gone(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    now = [1000.0]
+    with lab.session() as session:
+        running, plan = compute_plan(DEPLOYER, session, lab.device, lab.vpn, rendered(*case()))
+        transaction = JunosTransaction(session, plan, running, clock=lambda: now[0])
+        assert 0 < transaction.verify_budget_s < transaction.confirm_window_s
+        transaction.prepare()
+        transaction.apply()
+        now[0] += transaction.confirm_window_s - 10  # verify ran almost the whole window
+        with pytest.raises(DeviceError, match="too close to its 300 s window"):
+            transaction.confirm()
+    assert lab.router.clock.pending() == 1  # not confirmed: the router's own rollback stands
+
+
+# ------------------------------------------------------------------ local-as prerequisite
+def test_local_as_on_a_box_without_an_autonomous_system(lab_factory: LabFactory) -> None:
+    initial = UNRELATED.replace("set routing-options autonomous-system 65011\n", "")
+    lab = lab_factory(initial=initial)
+    plan = lab.plan()
+    assert "set routing-options autonomous-system 65011" in plan.commands
+    assert lab.push().outcome == "applied" and lab.plan().in_sync
+
+
+def test_an_existing_autonomous_system_is_kept(lab_factory: LabFactory) -> None:
+    initial = UNRELATED.replace("autonomous-system 65011", "autonomous-system 64999")
+    lab = lab_factory(initial=initial)
+    plan = lab.plan()
+    assert not any("autonomous-system" in c for c in plan.commands)
+    assert any("autonomous-system 64999" in note for note in plan.notes)
+    assert lab.push().outcome == "applied"
+    assert "set routing-options autonomous-system 64999" in lab.router.running_config()

@@ -10,9 +10,11 @@ Junos shows ascii-text keys as `$9$...`, a reversible obfuscation: the key is de
 with the intended one, so an unchanged key plans nothing and a changed key is one `set`.
 
 Plan.commands holds only the `set`/`delete` lines; the transaction adds the framing:
-`configure private`, the lines in blocks, `commit check`, `commit confirmed N`, `exit
-configuration-mode`; confirm is `configure private` + `commit` + exit. A dropped session before
-the commit leaves the private candidate to die with it; after it, the router rolls back by itself
+`configure private` (or `configure exclusive` on releases that refuse `commit confirmed` in a
+private candidate), the lines in blocks, `commit check`, `commit confirmed N`, `exit
+configuration-mode`; confirm is `configure` + `commit check` + exit, which commits nothing and
+needs no private candidate. Commit-class lines wait up to COMMIT_TIMEOUT_S. A dropped session
+before the commit leaves the candidate to die with it; after it, the router rolls back by itself
 when N minutes pass unconfirmed, and `recover()` rolls back at once when it can prove the last
 commit is cgw's unconfirmed one.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Final, Literal
@@ -36,6 +38,7 @@ from cgw.model import Device, RenderedConfig, VpnConnection
 from cgw.plan import Plan
 from cgw.platforms._common import object_prefix
 from cgw.platforms.juniper_junos import rules
+from cgw.platforms.juniper_junos.release import JunosRelease, private_commit_confirmed, release_of
 from cgw.platforms.juniper_junos.secret9 import NINE_MAGIC, NineDecodeError, decode_nine
 from cgw.secrets import PROCESS_MASKER
 
@@ -45,6 +48,10 @@ if TYPE_CHECKING:
 SHOW_SET: Final = "show configuration | display set"
 # Minutes the router waits for `commit` before rolling back on its own (simulated time in the lab).
 CONFIRM_MINUTES: Final = 5
+# The longest a commit-class line may take to answer (netmiko's own commit() allows 120 s).
+COMMIT_TIMEOUT_S: Final = 120.0
+# Confirm no later than this before the router's own rollback would fire.
+CONFIRM_MARGIN_S: Final = 30.0
 # Lines written before reading the answers: far below any pty or CLI type-ahead limit.
 BLOCK_LINES: Final = 20
 # The value shown in place of a device key that differs from the intended one.
@@ -87,9 +94,12 @@ class JunosScope:
     prefix: str
     st0_units: frozenset[str]
     shared: tuple[str, ...]
+    zone_inbound: str  # `security zones security-zone untrust host-inbound-traffic`
+    interface_inbound: str  # the same for the WAN interface inside that zone
 
     @classmethod
-    def of(cls, device: Device, vpn: VpnConnection) -> JunosScope:
+    def of(cls, device: Device, vpn: VpnConnection, running: Iterable[str] = ()) -> JunosScope:
+        """The scope; `running` adds the st0 units described as this VPN's (renumbered ones)."""
         from cgw.platforms.juniper_junos import logical_interface  # the package imports us
 
         local = device.local
@@ -97,10 +107,15 @@ class JunosScope:
             "untrust_zone": local.untrust_zone,
             "wan_interface": logical_interface(local.wan_interface),
         }
+        prefix = object_prefix(vpn)
+        described = re.compile(rules.ST0_DESCRIPTION.format(prefix=re.escape(prefix)))
+        stale = {m.group(1) for line in running if (m := described.match(_path(line)))}
         return cls(
-            prefix=object_prefix(vpn),
-            st0_units=frozenset(str(n) for n in local.tunnel_numbers),
+            prefix=prefix,
+            st0_units=frozenset(str(n) for n in local.tunnel_numbers) | stale,
             shared=tuple(s.format(**values) for s in rules.SHARED_STATEMENTS),
+            zone_inbound=rules.ZONE_HOST_INBOUND.format(**values),
+            interface_inbound=rules.INTERFACE_HOST_INBOUND.format(**values),
         )
 
     def _named(self, name: str) -> bool:
@@ -126,9 +141,40 @@ class JunosScope:
                 return key
         return None
 
+    def host_inbound(self, path: str) -> bool:
+        """Whether `path` is part of the WAN interface's or its zone's host-inbound lists."""
+        return any(path.startswith(f"{p} ") for p in (self.zone_inbound, self.interface_inbound))
+
     def in_scope(self, line: str) -> bool:
-        path = line.removeprefix("set ")
-        return self.owns(path) or self.shared_key(path) is not None
+        path = _path(line)
+        return self.owns(path) or self.shared_key(path) is not None or self.host_inbound(path)
+
+
+def _path(line: str) -> str:
+    return line.removeprefix("set ")
+
+
+def host_inbound_ike(running: Sequence[str], scope: JunosScope) -> str | None:
+    """The one line that lets IKE reach the WAN interface without narrowing it, or None.
+
+    The interface's own host-inbound-traffic overrides its zone's, so: if whichever list governs
+    the interface already has `ike` or `all`, nothing; if the interface has a list, `ike` joins
+    it; if only the zone has one, `ike` joins the zone's (an interface list of just `ike` would
+    take ssh, dhcp... away from it); if neither has one, the interface gets `ike` (AWS's sample).
+    A list that refuses IKE on purpose (`system-services ike except`) is left as it is.
+    """
+    paths = [_path(line) for line in running]
+    for base in (scope.interface_inbound, scope.zone_inbound):
+        lines = [p.removeprefix(f"{base} ") for p in paths if p.startswith(f"{base} ")]
+        if not lines:
+            continue
+        services = [rest.split()[1:] for rest in lines if rest.startswith("system-services ")]
+        if ["ike", "except"] in services or any(s[:1] == ["ike"] for s in services):
+            return None
+        if any(s == ["all"] for s in services):
+            return None
+        return f"set {base} system-services ike"
+    return f"set {scope.interface_inbound} system-services ike"
 
 
 # ------------------------------------------------------------------ planning
@@ -228,31 +274,49 @@ class _Sides:
 
 
 def _split_shared(running: Sequence[str], intended: Sequence[str], scope: JunosScope) -> _Sides:
-    """Keep shared statements out of the diff: add the missing ones, note differing values."""
+    """Keep shared statements out of the diff: add the missing ones, note differing values.
+
+    The WAN interface's and its zone's host-inbound lines are read, never diffed: the template's
+    `ike` line is replaced by the one line host_inbound_ike() says is needed (or none).
+    """
     present = {}
     for line in running:
-        key = scope.shared_key(line.removeprefix("set "))
+        key = scope.shared_key(_path(line))
         if key is not None:
             present[key] = line
+    inbound = [line for line in running if scope.host_inbound(_path(line))]
     notes = []
     target = []
     for line in intended:
-        key = scope.shared_key(line.removeprefix("set "))
+        key = scope.shared_key(_path(line))
+        if scope.host_inbound(_path(line)):
+            continue
         if key is None or key not in present:
             target.append(line)
         elif present[key] != line:
             notes.append(
                 f"shared statement kept as the device has it: {present[key]} (cgw: {line})"
             )
-    owned = [line for line in running if scope.shared_key(line.removeprefix("set ")) is None]
-    return _Sides(owned, target, list(present.values()), notes)
+    if any(scope.host_inbound(_path(line)) for line in intended):
+        ike = host_inbound_ike(running, scope)
+        if ike is not None:
+            target.append(ike)
+            where = "zone" if ike.startswith(f"set {scope.zone_inbound} ") else "interface"
+            notes.append(f"IKE allowed at {where} level, where the WAN interface's list lives")
+    kept = [*present.values(), *(line for line in inbound if line not in target)]
+    owned = [
+        line
+        for line in running
+        if scope.shared_key(_path(line)) is None and not scope.host_inbound(_path(line))
+    ]
+    return _Sides(owned, target, kept, notes)
 
 
 def plan_change(
     owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
 ) -> Plan:
     """The `set`/`delete` lines that turn the owned running statements into the intended ones."""
-    scope = JunosScope.of(device, vpn)
+    scope = JunosScope.of(device, vpn, set_lines(owned_running))
     wanted = set_lines(intended.text)
     stray = [line for line in wanted if not scope.in_scope(line)]
     if stray:
@@ -281,7 +345,8 @@ def plan_change(
 
 
 # ------------------------------------------------------------------ talking to the router
-Stage = Literal["idle", "editing", "pending", "confirmed"]
+Stage = Literal["idle", "editing", "committing", "pending", "confirmed"]
+EditMode = Literal["private", "exclusive"]
 
 
 def _where(session: Session) -> str:
@@ -311,19 +376,31 @@ def _commit_failure(answer: str) -> str:
     return _rejection(answer) or " ".join(answer.split())[:200] or "no answer"
 
 
+class NoAnswer(DeviceError):
+    """The router did not answer a line in time (it may still be working on it)."""
+
+
 @dataclass
 class JunosCli:
     """Lines to the SRX CLI over the session's netmiko channel: write a block, read its prompts."""
 
     session: Session
     timeout_s: float
+    # Commit-class operations (`commit check`, `commit confirmed`, `commit`, `rollback N`):
+    # a branch SRX's commit takes far longer than a `set` (netmiko's commit() allows 120 s).
+    commit_timeout_s: float = COMMIT_TIMEOUT_S
 
     @property
     def where(self) -> str:
         return _where(self.session)
 
-    def exchange(self, lines: Sequence[str]) -> list[str]:
-        """Send `lines` at once; each line's echo and answer, split at the prompts that follow."""
+    def exchange(
+        self, lines: Sequence[str], timeout_s: float | None = None, until: str | None = None
+    ) -> list[str]:
+        """Send `lines` at once; each line's echo and answer, split at the prompts that follow.
+
+        `until`: a regex that also ends the last line's answer (a question such as `[yes,no]`).
+        """
         connection = self.session.connection
         prompt = re.compile(rf"{re.escape(connection.base_prompt)}[>#]")
         try:
@@ -332,15 +409,17 @@ class JunosCli:
         except Exception:
             raise self._lost(lines, 0) from None
         buffer = ""
-        deadline = time.monotonic() + self.timeout_s
+        limit = self.timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + limit
         while len(prompt.findall(buffer)) < len(lines):
+            done = len(prompt.findall(buffer))
+            if until is not None and done == len(lines) - 1 and re.search(until, buffer):
+                break
             chunk = self._read(lines, buffer, prompt)
             if not chunk:
                 if time.monotonic() > deadline:
-                    done = len(prompt.findall(buffer))
-                    raise DeviceError(
-                        f"{self.where}: no prompt within {self.timeout_s:g} s after"
-                        f" `{mask(lines[done])}`"
+                    raise NoAnswer(
+                        f"{self.where}: no prompt within {limit:g} s after `{mask(lines[done])}`"
                     )
                 time.sleep(POLL_S)
             buffer += chunk
@@ -367,13 +446,24 @@ class JunosCli:
         """One line's answer (without its echo)."""
         return _answer(self.exchange([line])[0])
 
-    def enter_private(self) -> None:
-        answer = self.run("configure private")
+    def run_commit(self, line: str) -> str:
+        """A commit-class line's answer, waiting as long as a commit may take."""
+        return _answer(self.exchange([line], self.commit_timeout_s)[0])
+
+    def enter(self, mode: EditMode) -> None:
+        """`configure private|exclusive`; DeviceError with the router's reason if refused."""
+        answer = self.run(f"configure {mode}")
         if (problem := _rejection(answer)) is not None:
-            raise DeviceError(f"{self.where}: cannot start a private configuration: {problem}")
+            raise DeviceError(f"{self.where}: cannot start a {mode} configuration: {problem}")
+
+    def enter_private(self) -> None:
+        self.enter("private")
 
     def leave(self) -> None:
-        self.run("exit configuration-mode")
+        """Back to operational mode; a shared candidate others changed stays as they left it."""
+        segment = self.exchange(["exit configuration-mode"], until=r"\[yes,no\]")[0]
+        if "[yes,no]" in segment:
+            self.run("yes")
 
     def candidate(self) -> list[str]:
         return set_lines(self.run("show | display set"))
@@ -388,10 +478,28 @@ def _same_config(a: str, b: str) -> bool:
     return set_lines(a) == set_lines(b)
 
 
+def edit_mode(release: JunosRelease | None) -> EditMode:
+    """Where cgw edits: `configure private` where `commit confirmed` works in it, else exclusive.
+
+    Unknown releases start private and move to exclusive if the router refuses (JunosTransaction).
+    """
+    return "exclusive" if private_commit_confirmed(release) is False else "private"
+
+
 # ------------------------------------------------------------------ the transaction
+# Devices whose `commit confirmed` got no answer (or lost its session): the commit may complete
+# after cgw stopped waiting, so recover() never says nothing was committed. Name → monotonic time.
+COMMITS_IN_FLIGHT: dict[str, float] = {}
+
+
 @dataclass
 class JunosTransaction:
-    """configure private → lines in blocks → commit check → commit confirmed; then confirm."""
+    """configure private|exclusive → lines in blocks → commit check → commit confirmed; confirm.
+
+    Confirm is `configure` + `commit check` + exit: Junos takes `commit check` as confirmation of
+    a pending `commit confirmed` and it commits nothing, so it works while someone else has
+    uncommitted changes in the shared database (where `configure private` is refused).
+    """
 
     session: Session
     plan: Plan
@@ -400,19 +508,53 @@ class JunosTransaction:
     block_lines: int = BLOCK_LINES
     stage: Stage = "idle"
     cli: JunosCli = field(init=False)
+    mode: EditMode = field(init=False)
+    clock: Callable[[], float] = time.monotonic
+    committed_at: float | None = None
 
     confirm_after_verify = True
 
     def __post_init__(self) -> None:
-        self.cli = JunosCli(self.session, float(self.session.device.timeout_s))
+        device = self.session.device
+        self.cli = JunosCli(self.session, float(device.timeout_s))
+        self.cli.commit_timeout_s = max(COMMIT_TIMEOUT_S, float(device.timeout_s))
+        self.mode = edit_mode(release_of(device.release))
+
+    @property
+    def confirm_window_s(self) -> float:
+        """How long after `commit confirmed` the router waits for the confirmation."""
+        return self.confirm_minutes * 60.0
+
+    @property
+    def verify_budget_s(self) -> float:
+        """The longest verify may run: the window less what the confirming commit check takes."""
+        return max(self.confirm_window_s - self.cli.commit_timeout_s - CONFIRM_MARGIN_S, 0.0)
 
     def prepare(self) -> None:
-        """Open a private candidate: nobody else's uncommitted changes get committed with ours."""
-        self.cli.enter_private()
+        """Open a private (or exclusive) candidate: nobody else's uncommitted changes join ours."""
+        self.cli.enter(self.mode)
         self.stage = "editing"
 
     def apply(self) -> None:
         """Load the plan, check it, `commit confirmed N`, back to operational mode for verify."""
+        self._load()
+        check = self._commit_line("commit check")
+        if rules.CHECK_PASSED not in check:
+            raise self._abort(f"commit check refused {mask(_commit_failure(check))}")
+        committed = self._commit_line(f"commit confirmed {self.confirm_minutes}")
+        if rules.PRIVATE_CONFIRMED_REFUSED in committed and self.mode == "private":
+            # an older release: the same change again in an exclusive candidate
+            self._discard()
+            self.mode = "exclusive"
+            self.prepare()
+            self._load()
+            committed = self._commit_line(f"commit confirmed {self.confirm_minutes}")
+        if rules.COMMIT_DONE not in committed:
+            raise self._abort(f"commit confirmed failed: {mask(_commit_failure(committed))}")
+        self.stage = "pending"
+        self.cli.leave()
+
+    def _load(self) -> None:
         commands = self.plan.commands
         for start in range(0, len(commands), self.block_lines):
             block = commands[start : start + self.block_lines]
@@ -422,23 +564,48 @@ class JunosTransaction:
                         f"the router rejected line {start + offset + 1}"
                         f" `{mask(block[offset])}`: {mask(problem)}"
                     )
-        check = self.cli.run("commit check")
-        if rules.CHECK_PASSED not in check:
-            raise self._abort(f"commit check refused {mask(_commit_failure(check))}")
-        committed = self.cli.run(f"commit confirmed {self.confirm_minutes}")
-        if rules.COMMIT_DONE not in committed:
-            raise self._abort(f"commit confirmed failed: {mask(_commit_failure(committed))}")
-        self.stage = "pending"
-        self.cli.leave()
+
+    def _commit_line(self, line: str) -> str:
+        """A commit-class line; a missing answer is reported as a commit that may complete."""
+        committing = line.startswith("commit confirmed")
+        if committing:
+            self.stage = "committing"
+            self.committed_at = self.clock()
+        try:
+            return self.cli.run_commit(line)
+        except DeviceError as error:
+            if committing:
+                COMMITS_IN_FLIGHT[self.session.device.name] = time.monotonic()
+            if not isinstance(error, NoAnswer):
+                raise
+            if not committing:
+                raise DeviceError(
+                    f"{error}; nothing was committed (the candidate dies with the session)"
+                ) from None
+            raise DeviceError(
+                f"{error}; the commit may still complete: if it does, the router rolls it back"
+                f" by itself {self.confirm_minutes} minutes later unless confirmed"
+            ) from None
 
     def confirm(self) -> None:
-        """`commit` in a fresh private candidate: Junos takes any commit as the confirmation."""
-        self.cli.enter_private()
-        answer = self.cli.run("commit")
-        if rules.COMMIT_DONE not in answer:
-            error = self._abort(f"confirming the commit failed: {mask(_commit_failure(answer))}")
+        """`commit check` in the shared database: the confirmation that commits nothing else."""
+        elapsed = self.clock() - (self.committed_at or self.clock())
+        window = f"the router rolls back by itself within {self.confirm_minutes} minutes"
+        if elapsed > self.confirm_window_s - CONFIRM_MARGIN_S:
             raise DeviceError(
-                f"{error}; the router rolls back by itself within {self.confirm_minutes} minutes"
+                f"{self.cli.where}: {elapsed:.0f} s passed since commit confirmed, too close to"
+                f" its {self.confirm_window_s:.0f} s window to confirm; {window}"
+            )
+        self.cli.run("configure")
+        try:
+            answer = self.cli.run_commit("commit check")
+        except NoAnswer as error:
+            raise DeviceError(f"{error}; {window} unless the check completes") from None
+        if rules.CHECK_PASSED not in answer:
+            self.cli.leave()
+            raise DeviceError(
+                f"{self.cli.where}: confirming the commit failed:"
+                f" {mask(_commit_failure(answer))}; {window}"
             )
         self.stage = "confirmed"
         self.cli.leave()
@@ -450,14 +617,13 @@ class JunosTransaction:
         if self.stage == "editing":
             self._discard()
             return
-        # Pending: rollback 1 is the backup; after confirm the confirming commit sits between.
-        depth = 1 if self.stage == "pending" else 2
-        restore_rollback(self.cli, self.backup, (depth,))
+        # `commit check` confirmed without a commit of its own: rollback 1 is the backup.
+        restore_rollback(self.cli, self.backup, (1,))
         self.stage = "idle"
 
     def _discard(self) -> None:
-        """`rollback 0` and leave: the private candidate and its changes are gone."""
-        self.cli.run("rollback 0")
+        """`rollback 0` and leave: the private/exclusive candidate and its changes are gone."""
+        self.cli.run_commit("rollback 0")
         self.cli.leave()
         self.stage = "idle"
 
@@ -478,14 +644,14 @@ def restore_rollback(cli: JunosCli, backup: str, depths: Sequence[int]) -> int:
     """
     cli.enter_private()
     for depth in depths:
-        answer = cli.run(f"rollback {depth}")
+        answer = cli.run_commit(f"rollback {depth}")
         if _rejection(answer) is None and _same_config("\n".join(cli.candidate()), backup):
-            committed = cli.run("commit")
+            committed = cli.run_commit("commit")
             if rules.COMMIT_DONE not in committed:
                 break
             cli.leave()
             return depth
-    cli.run("rollback 0")
+    cli.run_commit("rollback 0")
     cli.leave()
     raise DeviceError(
         f"{cli.where}: no rollback among {', '.join(map(str, depths))} holds the backed-up"
@@ -502,9 +668,10 @@ class JunosDeployer:
         return "".join(f"{line}\n" for line in set_lines(session.send_command(SHOW_SET)))
 
     def owned(self, running: str, device: Device, vpn: VpnConnection) -> str:
-        """The statements cgw owns or shares for `vpn`, in the device's order."""
-        scope = JunosScope.of(device, vpn)
-        return "".join(f"{line}\n" for line in set_lines(running) if scope.in_scope(line))
+        """The statements cgw owns or shares for `vpn` (and reads: host-inbound), device order."""
+        lines = set_lines(running)
+        scope = JunosScope.of(device, vpn, lines)
+        return "".join(f"{line}\n" for line in lines if scope.in_scope(line))
 
     def plan(
         self, owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
@@ -519,7 +686,14 @@ class JunosDeployer:
         """After a failed push: roll back an unconfirmed commit of ours now, else report."""
         cli = JunosCli(session, float(device.timeout_s))
         running = self.read_running(session)
+        started = COMMITS_IN_FLIGHT.pop(device.name, None)
         if _same_config(running, backup):
+            if started is not None and time.monotonic() - started < CONFIRM_MINUTES * 60:
+                return (
+                    "the router runs its previous configuration for now; cgw's unanswered"
+                    " commit confirmed may still complete, and then rolls back by itself"
+                    f" within {CONFIRM_MINUTES} minutes"
+                )
             return "the router runs its previous configuration (nothing of the push was committed)"
         try:
             restore_rollback(cli, backup, (1,))
