@@ -705,3 +705,68 @@ def test_an_existing_autonomous_system_is_kept(lab_factory: LabFactory) -> None:
     assert any("autonomous-system 64999" in note for note in plan.notes)
     assert lab.push().outcome == "applied"
     assert "set routing-options autonomous-system 64999" in lab.router.running_config()
+
+
+# ------------------------------------------------------------------ ownership on the device
+def renumbered(device: Device, numbers: tuple[int, int]) -> Device:
+    return replace(device, local=replace(device.local, tunnel_numbers=numbers))
+
+
+def test_renumbered_tunnels_take_their_old_units_with_them() -> None:
+    device, vpn = case()
+    old = obfuscated(rendered(device, vpn).text)
+    new_device = renumbered(device, (5, 6))
+    owned = DEPLOYER.owned(UNRELATED + old, new_device, vpn)
+    plan = DEPLOYER.plan(owned, rendered(new_device, vpn), new_device, vpn)
+    for unit in (1, 2):
+        assert f"delete interfaces st0 unit {unit}" in plan.commands
+        assert f"delete security zones security-zone trust interfaces st0.{unit}" in plan.commands
+    assert any(c.startswith("set interfaces st0 unit 5 ") for c in plan.commands)
+    assert not any("st0 unit 7" in c or "st0.7" in c for c in plan.commands)
+
+
+def test_renumbered_push_leaves_no_old_unit_and_nothing_else_removed(
+    lab_factory: LabFactory,
+) -> None:
+    device, vpn = case()
+    lab = lab_factory(initial=UNRELATED + obfuscated(rendered(device, vpn).text))
+    lab.device = renumbered(lab.device, (5, 6))
+    assert lab.push().outcome == "applied"
+    running = lab.router.running_config()
+    assert "st0 unit 1 " not in running and "st0.1 " not in running and "st0.2" not in running
+    assert "interfaces st0 unit 5 description" in running and unrelated_untouched(running)
+    assert lab.plan().in_sync
+
+
+def two_vpns() -> tuple[Device, VpnConnection, VpnConnection, str]:
+    device, vpn = case()
+    other_device, other = case("branch-02")
+    other_text = rendered(renumbered(replace(other_device, local=device.local), (3, 4)), other)
+    running = UNRELATED + rendered(device, vpn).text + other_text.text
+    return device, vpn, other, running
+
+
+def test_prune_removes_only_the_objects_of_vpns_no_longer_listed() -> None:
+    device, vpn, other, running = two_vpns()
+    keep = {vpn.id, "vpn-0ffff000011112222"}  # the inventory's VPNs on this device
+    plan = DEPLOYER.prune_plan(running, device, keep)
+    prefix = f"aws-{other.id}"
+    assert plan.commands and all(c.startswith("delete ") for c in plan.commands)
+    assert f"delete protocols bgp group {prefix}" in plan.commands
+    assert "delete interfaces st0 unit 3" in plan.commands
+    assert all(prefix in c or "st0" in c for c in plan.commands)
+    assert not any(vpn.id in c or "st0 unit 1" in c or "st0.7" in c for c in plan.commands)
+    # the shared statements and everything unrelated stay
+    assert not any(
+        "tcp-mss" in c or "autonomous-system" in c or "untrust" in c for c in plan.commands
+    )
+    assert DEPLOYER.prune_plan(running, device, {vpn.id, other.id, "vpn-0ffff000011112222"}).in_sync
+
+
+def test_prune_never_takes_a_name_that_is_not_an_aws_vpn_id() -> None:
+    device, vpn, other, running = two_vpns()
+    plan = DEPLOYER.prune_plan(running, device, {vpn.id, other.id})
+    # vpn-0ffff000011112222 is a well-formed id (17 hex digits): a cgw object of that VPN;
+    # aws-vpn-0a1b2c3d4e5f600110-t1 has 18 and is nobody's
+    assert "delete security ipsec vpn aws-vpn-0ffff000011112222-t1" in plan.commands
+    assert not any("0a1b2c3d4e5f600110" in c for c in plan.commands)

@@ -100,6 +100,18 @@ class JunosScope:
     @classmethod
     def of(cls, device: Device, vpn: VpnConnection, running: Iterable[str] = ()) -> JunosScope:
         """The scope; `running` adds the st0 units described as this VPN's (renumbered ones)."""
+        assigned = frozenset(str(n) for n in device.local.tunnel_numbers)
+        return cls.named(object_prefix(vpn), device, running, assigned)
+
+    @classmethod
+    def named(
+        cls,
+        prefix: str,
+        device: Device,
+        running: Iterable[str],
+        assigned: frozenset[str] = frozenset(),
+    ) -> JunosScope:
+        """The scope of objects named `prefix`: `assigned` st0 units plus those described so."""
         from cgw.platforms.juniper_junos import logical_interface  # the package imports us
 
         local = device.local
@@ -107,12 +119,11 @@ class JunosScope:
             "untrust_zone": local.untrust_zone,
             "wan_interface": logical_interface(local.wan_interface),
         }
-        prefix = object_prefix(vpn)
         described = re.compile(rules.ST0_DESCRIPTION.format(prefix=re.escape(prefix)))
         stale = {m.group(1) for line in running if (m := described.match(_path(line)))}
         return cls(
             prefix=prefix,
-            st0_units=frozenset(str(n) for n in local.tunnel_numbers) | stale,
+            st0_units=assigned | stale,
             shared=tuple(s.format(**values) for s in rules.SHARED_STATEMENTS),
             zone_inbound=rules.ZONE_HOST_INBOUND.format(**values),
             interface_inbound=rules.INTERFACE_HOST_INBOUND.format(**values),
@@ -152,6 +163,19 @@ class JunosScope:
 
 def _path(line: str) -> str:
     return line.removeprefix("set ")
+
+
+def cgw_vpn_ids(running: Iterable[str]) -> set[str]:
+    """The VPN ids that objects named the cgw way (`aws-vpn-<id>...`) belong to."""
+    found = set()
+    for line in running:
+        path = _path(line)
+        for root in (*rules.NAMED_OBJECT_ROOTS, rules.BGP_GROUP_ROOT):
+            if path.startswith(f"{root} "):
+                name = path[len(root) + 1 :].split(" ", 1)[0]
+                if m := re.fullmatch(rf"{rules.CGW_NAME}(?:-\S+)?", name):
+                    found.add(m.group(1))
+    return found
 
 
 def host_inbound_ike(running: Sequence[str], scope: JunosScope) -> str | None:
@@ -678,6 +702,33 @@ class JunosDeployer:
     ) -> Plan:
         """hier_config's remediation, keys compared decoded (see plan_change)."""
         return plan_change(owned_running, intended, device, vpn)
+
+    def prune_plan(self, running: str, device: Device, keep_vpn_ids: Iterable[str]) -> Plan:
+        """`delete` lines for every cgw-named object of a VPN not in `keep_vpn_ids` (--prune).
+
+        Only names cgw gives (`aws-vpn-<8 or 17 hex>...`), st0 units whose description names
+        such a tunnel, and their zone bindings and static next hops; shared statements stay.
+        """
+        lines = set_lines(running)
+        stale = sorted(cgw_vpn_ids(lines) - set(keep_vpn_ids))
+        owned: list[str] = []
+        for vpn_id in stale:
+            scope = JunosScope.named(f"aws-{vpn_id}", device, lines)
+            owned += [line for line in lines if scope.owns(_path(line)) and line not in owned]
+        deletes = shape_deletes([f"delete {_path(line)}" for line in owned], ())
+        return Plan(
+            device=device.name,
+            platform="juniper_junos",
+            vpn_id=",".join(stale),
+            running=canonical(owned),
+            intended="",
+            commands=tuple(sorted(deletes, key=_section)),
+            remove=tuple(owned),
+            notes=tuple(
+                f"pruned: objects of {vpn_id}, which the inventory no longer lists"
+                for vpn_id in stale
+            ),
+        )
 
     def transaction(self, session: Session, plan: Plan, backup: str) -> JunosTransaction:
         return JunosTransaction(session, plan, backup)
