@@ -770,3 +770,46 @@ def test_prune_never_takes_a_name_that_is_not_an_aws_vpn_id() -> None:
     # aws-vpn-0a1b2c3d4e5f600110-t1 has 18 and is nobody's
     assert "delete security ipsec vpn aws-vpn-0ffff000011112222-t1" in plan.commands
     assert not any("0a1b2c3d4e5f600110" in c for c in plan.commands)
+
+
+# ------------------------------------------------------------------ who initiates (lab AWS)
+def test_a_static_vpn_comes_up_because_the_srx_initiates(
+    lab_factory: LabFactory, lab_aws: Any
+) -> None:
+    """AWS's default startup action `add` waits for the CGW: only an SRX that initiates is UP."""
+    from cgw.aws import AwsContext, fetch_vpn_connections
+    from cgw.lab.aws_oracle import AwsOracle
+
+    vpn_id = lab_aws.vpn_ids["branch-04"]
+    (vpn,) = fetch_vpn_connections(AwsContext(region="us-east-1"), vpn_ids=[vpn_id])
+    assert vpn.routing == "static" and {t.startup_action for t in vpn.tunnels} == {"add"}
+    cgw_ip = str(vpn.customer_gateway.ip)
+    initial = UNRELATED.replace("203.0.113.11/24", f"{cgw_ip}/24")
+    lab = lab_factory("branch-04", initial)
+    selector = replace(lab.device.vpn, customer_gateway_ip=vpn.customer_gateway.ip)
+    lab.device = replace(lab.device, vpn=selector)
+    lab.vpn = vpn
+    lab.router.set_oracle(AwsOracle([vpn_id]))
+
+    def tunnels_up() -> list[bool]:
+        with lab.session() as session:
+            outputs = {c: session.send_command(c) for c in JUNOS.verify_commands}
+        parsed = JUNOS.parse_status(outputs)
+        assert parsed.ipsec_sas is not None
+        return [sa.up for sa in parsed.ipsec_sas]
+
+    # what cgw rendered before: no establish-tunnels line, so Junos waits for traffic
+    on_traffic = [
+        line
+        for line in set_lines(rendered(lab.device, vpn).text)
+        if "establish-tunnels" not in line
+    ]
+    with lab.router.context.lock:
+        for line in on_traffic:
+            lab.router.state.candidate.set(line.split()[1:])
+        lab.router.state.commit(lab.router.state.candidate)
+    assert tunnels_up() == []
+    oracle = lab.router.context.oracle
+    assert isinstance(oracle, AwsOracle) and "nobody initiates" in str(oracle.last[0].verdict)
+    assert lab.push().outcome == "applied"
+    assert tunnels_up() == [True, True]
