@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from render_cases import golden_cases
 
-from cgw.errors import DeviceError, RenderError
+from cgw.errors import DeviceError, InventoryError, RenderError
 from cgw.lab.routers import SimClock, SimRouter, start_router
 from cgw.lab.routers.junos_profiles import PROFILES, JunosProfile
 from cgw.model import Credentials, Device, RenderedConfig, RenderedFile, VpnConnection
@@ -813,3 +813,79 @@ def test_a_static_vpn_comes_up_because_the_srx_initiates(
     assert isinstance(oracle, AwsOracle) and "nobody initiates" in str(oracle.last[0].verdict)
     assert lab.push().outcome == "applied"
     assert tunnels_up() == [True, True]
+
+
+# ------------------------------------------------------------------ real public configurations
+REAL_CONFIGS = Path(__file__).parent / "data" / "juniper_junos" / "running_configs"
+# Where each real SRX keeps its WAN interface and zones (read from the configuration itself).
+REAL_LOCAL = {
+    "jcostom_ospf": ("ge-0/0/0.0", "untrust", "trust"),
+    "jcostom_bgp": ("ge-0/0/1.0", "untrust", "trust"),
+    "kmarquis_junos_sec": ("ge-0/0/2.0", "wan", "lan"),
+}
+REAL_NAMES = sorted(p.stem for p in REAL_CONFIGS.glob("*.set"))
+
+
+def real_device(name: str, device: Device) -> Device:
+    wan, untrust, trust = next(v for k, v in REAL_LOCAL.items() if name.startswith(k))
+    local = replace(
+        device.local,
+        wan_interface=wan,
+        untrust_zone=untrust,
+        trust_zone=trust,
+        tunnel_numbers=(10, 11),  # st0.0/st0.1 are the configurations' own tunnels
+    )
+    return replace(device, local=local)
+
+
+def test_there_are_eight_real_configurations_with_sources() -> None:
+    sources = (REAL_CONFIGS / "SOURCES.md").read_text()
+    assert len(REAL_NAMES) >= 8 and all(f"{name}.set" in sources for name in REAL_NAMES)
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_real_configuration_plan_only_adds_the_vpn(name: str) -> None:
+    running = (REAL_CONFIGS / f"{name}.set").read_text()
+    device, vpn = case()
+    device = real_device(name, device)
+    intended = rendered(device, vpn)
+    plan = DEPLOYER.plan(DEPLOYER.owned(running, device, vpn), intended, device, vpn)
+    assert plan.commands and not plan.remove
+    assert all(c.startswith("set ") for c in plan.commands), "a first push deletes nothing"
+    existing = set(set_lines(running))
+    # every command is a line cgw renders, or IKE where the WAN interface's list lives
+    wanted = set(set_lines(intended.text))
+    ike = "host-inbound-traffic system-services ike"
+    assert all(c in wanted or ike in c for c in plan.commands)
+    assert not existing & set(plan.commands)
+    # nothing of the device's own is changed: no value it set is set again with another value
+    heads = {" ".join(line.split()[:-1]) for line in existing}
+    assert not [c for c in plan.commands if " ".join(c.split()[:-1]) in heads and ike not in c]
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_real_configuration_pushed_on_the_lab_srx_then_plans_nothing(
+    lab_factory: LabFactory, name: str
+) -> None:
+    running = (REAL_CONFIGS / f"{name}.set").read_text()
+    lab = lab_factory(initial=running)
+    assert set(set_lines(lab.router.running_config())) == set(set_lines(running))
+    lab.device = real_device(name, lab.device)
+    wan = lab.device.local.wan_interface
+    services = ("ike", "ssh", "dhcp", "ping", "all", "ospf", "bgp")
+    accepted = {s for s in services if lab.router.state.accepts(wan, s)}
+    assert lab.push().outcome == "applied"
+    after = set(set_lines(lab.router.running_config()))
+    assert set(set_lines(running)) <= after  # not one line of the device's own was removed
+    assert lab.plan().in_sync
+    # the WAN interface accepts what it did, and IKE
+    assert accepted | {"ike"} <= {s for s in services if lab.router.state.accepts(wan, s)}
+
+
+def test_tunnel_numbers_that_hit_the_devices_own_st0_units_are_refused() -> None:
+    running = (REAL_CONFIGS / "jcostom_bgp_sat1.set").read_text()
+    device, vpn = case()
+    device = real_device("jcostom_bgp_sat1", device)
+    device = renumbered(device, (0, 5))  # st0.0 is the SRX's own "Hub 1 Tunnel"
+    with pytest.raises(InventoryError, match=r"st0\.0 is already configured"):
+        DEPLOYER.plan(DEPLOYER.owned(running, device, vpn), rendered(device, vpn), device, vpn)

@@ -33,7 +33,7 @@ from hier_config.models import IdempotentCommandsRule, MatchRule, OrderingRule
 from hier_config.platforms.driver_base import HConfigDriverRules
 from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
-from cgw.errors import DeviceError, RenderError
+from cgw.errors import DeviceError, InventoryError, RenderError
 from cgw.model import Device, RenderedConfig, VpnConnection
 from cgw.plan import Plan
 from cgw.platforms._common import object_prefix
@@ -336,6 +336,19 @@ def _split_shared(running: Sequence[str], intended: Sequence[str], scope: JunosS
     return _Sides(owned, target, kept, notes)
 
 
+def _refuse_foreign_units(running: Sequence[str], device: Device, scope: JunosScope) -> None:
+    """An assigned st0 unit already configured without cgw's description is someone else's."""
+    described = re.compile(rules.ST0_DESCRIPTION.format(prefix=re.escape(scope.prefix)))
+    ours = {m.group(1) for line in running if (m := described.match(_path(line)))}
+    for number in device.local.tunnel_numbers:
+        unit = f"interfaces st0 unit {number} "
+        if str(number) not in ours and any(_path(line).startswith(unit) for line in running):
+            raise InventoryError(
+                f"{device.name}: st0.{number} is already configured and not described as a"
+                f" tunnel of {scope.prefix}; choose free local.tunnel_numbers"
+            )
+
+
 def plan_change(
     owned_running: str, intended: RenderedConfig, device: Device, vpn: VpnConnection
 ) -> Plan:
@@ -348,6 +361,7 @@ def plan_change(
             f"{device.name}: the Junos template produced a statement outside what cgw owns:"
             f" {mask(stray[0])}"
         )
+    _refuse_foreign_units(set_lines(owned_running), device, scope)
     keys = _intended_keys(wanted)
     running = [_device_key_line(line, keys) for line in set_lines(owned_running)]
     sides = _split_shared(running, wanted, scope)
