@@ -1,4 +1,4 @@
-"""Junos curly-brace configuration → `display set` lines (how tests/data's converted configs were made).
+"""Junos curly-brace configuration → `display set` lines (how tests/data converted configs).
 
 Usage: python tests/junos_curly.py < config.conf > config.set
 
