@@ -20,10 +20,10 @@ from cgw.model import Credentials, Device, RenderedConfig, RenderedFile, VpnConn
 from cgw.plan import Plan
 from cgw.platforms import get_platform
 from cgw.platforms.juniper_junos.deploy import (
-    COMMITS_IN_FLIGHT,
     CONFIRM_MINUTES,
     DEPLOYER,
     DEVICE_KEY,
+    UNCONFIRMED_COMMITS,
     JunosScope,
     JunosTransaction,
     host_inbound_ike,
@@ -271,6 +271,14 @@ class Lab:
 
 
 LabFactory = Callable[..., Lab]
+
+
+@pytest.fixture(autouse=True)
+def no_commit_left_unconfirmed() -> Iterator[None]:
+    """Each test starts with no commit confirmed of a former test's router in flight."""
+    UNCONFIRMED_COMMITS.clear()
+    yield
+    UNCONFIRMED_COMMITS.clear()
 
 
 @pytest.fixture(params=sorted(PROFILES))
@@ -667,10 +675,29 @@ def test_recover_never_says_nothing_was_committed_while_a_commit_may_land(
 ) -> None:
     lab = lab_factory()
     before = lab.router.running_config()
-    COMMITS_IN_FLIGHT[lab.device.name] = time.monotonic()  # an unanswered commit confirmed
+    UNCONFIRMED_COMMITS[lab.device.name] = time.monotonic()  # an unanswered commit confirmed
     message = lab.recover(before)
     assert "may still complete" in message and "nothing" not in message
-    assert "nothing of the push was committed" in lab.recover(before)  # reported once
+    UNCONFIRMED_COMMITS.pop(lab.device.name)  # confirmed or rolled back: nothing in flight
+    assert "nothing of the push was committed" in lab.recover(before)
+
+
+def test_verify_down_while_someone_edits_leaves_the_rollback_to_the_router(
+    lab_factory: LabFactory,
+) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+
+    def verify() -> FakeStatus:
+        with lab.router.context.lock:  # another admin's uncommitted edit: no private candidate
+            lab.router.state.candidate.set(["system", "host-name", "someone-elses-change"])
+        return FakeStatus("DOWN")
+
+    with pytest.raises(DeviceError, match="rolls it back by itself within 5 minutes"):
+        lab.push(verify=verify)
+    assert "rolls it back by itself" in lab.recover(before)
+    lab.router.clock.advance(CONFIRM_MINUTES * 60 + 1)
+    assert lab.router.running_config() == before
 
 
 def test_confirm_refuses_once_the_window_is_nearly_gone(lab_factory: LabFactory) -> None:

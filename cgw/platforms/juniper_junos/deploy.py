@@ -525,9 +525,11 @@ def edit_mode(release: JunosRelease | None) -> EditMode:
 
 
 # ------------------------------------------------------------------ the transaction
-# Devices whose `commit confirmed` got no answer (or lost its session): the commit may complete
-# after cgw stopped waiting, so recover() never says nothing was committed. Name → monotonic time.
-COMMITS_IN_FLIGHT: dict[str, float] = {}
+# Devices where cgw sent `commit confirmed` and has not yet confirmed it or rolled it back (name →
+# monotonic time sent): the commit may complete after cgw stopped waiting for its answer, and the
+# router's own timer is still armed, so recover() never says nothing was committed and knows the
+# router rolls back by itself when cgw cannot.
+UNCONFIRMED_COMMITS: dict[str, float] = {}
 
 
 @dataclass
@@ -609,11 +611,10 @@ class JunosTransaction:
         if committing:
             self.stage = "committing"
             self.committed_at = self.clock()
+            UNCONFIRMED_COMMITS[self.session.device.name] = time.monotonic()
         try:
             return self.cli.run_commit(line)
         except DeviceError as error:
-            if committing:
-                COMMITS_IN_FLIGHT[self.session.device.name] = time.monotonic()
             if not isinstance(error, NoAnswer):
                 raise
             if not committing:
@@ -646,17 +647,31 @@ class JunosTransaction:
                 f" {mask(_commit_failure(answer))}; {window}"
             )
         self.stage = "confirmed"
+        UNCONFIRMED_COMMITS.pop(self.session.device.name, None)
         self.cli.leave()
 
     def rollback(self) -> None:
-        """Back to the backup: drop the candidate, or commit the rollback that matches it."""
+        """Back to the backup: drop the candidate, or commit the rollback that matches it.
+
+        An unconfirmed change that cannot be rolled back now (someone's uncommitted changes keep
+        cgw out of a private candidate) is left to the router's own timer, and said so.
+        """
         if self.stage == "idle":
             return
         if self.stage == "editing":
             self._discard()
             return
         # `commit check` confirmed without a commit of its own: rollback 1 is the backup.
-        restore_rollback(self.cli, self.backup, (1,))
+        try:
+            restore_rollback(self.cli, self.backup, (1,))
+        except DeviceError as error:
+            if self.stage == "confirmed":
+                raise
+            raise DeviceError(
+                f"{error}; the change stays unconfirmed: the router rolls it back by itself"
+                f" within {self.confirm_minutes} minutes"
+            ) from None
+        UNCONFIRMED_COMMITS.pop(self.session.device.name, None)
         self.stage = "idle"
 
     def _discard(self) -> None:
@@ -751,22 +766,29 @@ class JunosDeployer:
         """After a failed push: roll back an unconfirmed commit of ours now, else report."""
         cli = JunosCli(session, float(device.timeout_s))
         running = self.read_running(session)
-        started = COMMITS_IN_FLIGHT.pop(device.name, None)
+        sent = UNCONFIRMED_COMMITS.get(device.name)
+        armed = sent is not None and time.monotonic() - sent < CONFIRM_MINUTES * 60
         if _same_config(running, backup):
-            if started is not None and time.monotonic() - started < CONFIRM_MINUTES * 60:
+            if armed:
                 return (
-                    "the router runs its previous configuration for now; cgw's unanswered"
+                    "the router runs its previous configuration for now; cgw's unconfirmed"
                     " commit confirmed may still complete, and then rolls back by itself"
                     f" within {CONFIRM_MINUTES} minutes"
                 )
             return "the router runs its previous configuration (nothing of the push was committed)"
         try:
             restore_rollback(cli, backup, (1,))
-        except DeviceError:
+        except DeviceError as error:
+            if armed:
+                return (
+                    f"rolling back now failed ({error}); cgw's commit confirmed is unconfirmed:"
+                    f" the router rolls it back by itself within {CONFIRM_MINUTES} minutes"
+                )
             return (
                 "the router runs a configuration committed after the backup (cgw's confirmed"
                 " change or someone else's); left as it is"
             )
+        UNCONFIRMED_COMMITS.pop(device.name, None)
         return "the unconfirmed commit was rolled back: the router runs its previous configuration"
 
 
