@@ -849,6 +849,7 @@ REAL_LOCAL = {
     "jcostom_ospf": ("ge-0/0/0.0", "untrust", "trust"),
     "jcostom_bgp": ("ge-0/0/1.0", "untrust", "trust"),
     "kmarquis_junos_sec": ("ge-0/0/2.0", "wan", "lan"),
+    "vsrx_3gpp_secgw": ("ge-0/0/1.3413", "untrust", "trust"),
 }
 REAL_NAMES = sorted(p.stem for p in REAL_CONFIGS.glob("*.set"))
 
