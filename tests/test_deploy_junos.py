@@ -917,3 +917,30 @@ def test_tunnel_numbers_that_hit_the_devices_own_st0_units_are_refused() -> None
     device = renumbered(device, (0, 5))  # st0.0 is the SRX's own "Hub 1 Tunnel"
     with pytest.raises(InventoryError, match=r"st0\.0 is already configured"):
         DEPLOYER.plan(DEPLOYER.owned(running, device, vpn), rendered(device, vpn), device, vpn)
+
+
+# ------------------------------------------------------------------ the simulated SRX itself
+def test_simulated_private_commits_merge_into_the_latest_commit() -> None:
+    from cgw.lab.routers.faults import Faults
+    from cgw.lab.routers.junos import JunosShell, JunosState
+    from cgw.lab.routers.oracle import DownOracle
+    from cgw.lab.routers.shell import RouterContext
+
+    context = RouterContext("juniper_junos", "srx", SimClock(), DownOracle(), Faults())
+    state = JunosState(context)
+    state.load_initial("set system host-name srx\nset interfaces st0 unit 7 description seven\n")
+    cgw, other = JunosShell(state, "cgw"), JunosShell(state, "other")
+    for shell, line in (
+        (cgw, "configure private"),
+        (cgw, "set interfaces st0 unit 1 description mine"),
+        (other, "configure private"),
+        (other, "delete interfaces st0 unit 7"),
+        (other, "set system host-name renamed"),
+        (other, "commit"),
+    ):
+        assert "error" not in shell.handle(line).output
+    assert "commit complete" in cgw.handle("commit").output
+    assert state.running_config().splitlines() == [
+        "set system host-name renamed",
+        "set interfaces st0 unit 1 description mine",
+    ]

@@ -241,6 +241,7 @@ class JunosShell:
         self.username = username
         self.config_mode: str | None = None  # None, "shared", "private", "exclusive"
         self.private: JunosConfig | None = None
+        self.private_base = JunosConfig()  # what the private candidate started from
         self._pending: Callable[[str], Reply] | None = None
 
     echo = True
@@ -319,6 +320,7 @@ class JunosShell:
             if uncommitted:
                 return Reply("error: shared configuration database modified\n")
             self.private = self.state.active.copy()
+            self.private_base = self.state.active.copy()
             head = "warning: uncommitted changes will be discarded on exit\n"
         elif kind == "exclusive":
             if uncommitted:
@@ -452,9 +454,10 @@ class JunosShell:
         if action == "check":
             self.state.confirm()  # `commit check` also confirms a pending commit confirmed
             return Reply("configuration check succeeds\n", delay_s=delay)
-        self.state.commit(self.candidate)
+        self.state.commit(self._merged() if self.private is not None else self.candidate)
         if self.private is not None:
             self.private = self.state.active.copy()
+            self.private_base = self.state.active.copy()
         if action == "confirmed":
             minutes = int(m.group(2) or 10)
             self.state.arm_confirm(minutes)
@@ -470,6 +473,21 @@ class JunosShell:
             self._leave()
             return Reply("commit complete\nExiting configuration mode\n", delay_s=delay)
         return Reply("commit complete\n", delay_s=delay)
+
+    def _merged(self) -> JunosConfig:
+        """The private changes merged into the latest committed configuration (Junos 8.5 CLI
+        guide: "the changes made in the private candidate configuration are merged into the
+        most recently committed global configuration"), so another user's commit survives."""
+        assert self.private is not None
+        base = set(self.private_base.set_lines())
+        mine = self.private.set_lines()
+        merged = self.state.active.copy()
+        for line in base - set(mine):
+            merged.delete(tokens(line)[1:])
+        for line in mine:
+            if line not in base:
+                merged.set(tokens(line)[1:])
+        return merged
 
     def _rollback(self, args: list[str]) -> Reply:
         number = int(args[0]) if args and args[0].isdigit() else 0
