@@ -479,6 +479,8 @@ class JunosShell:
         guide: "the changes made in the private candidate configuration are merged into the
         most recently committed global configuration"), so another user's commit survives."""
         assert self.private is not None
+        if self.state.active == self.private_base:  # nobody committed meanwhile: exactly ours
+            return self.private
         base = set(self.private_base.set_lines())
         mine = self.private.set_lines()
         merged = self.state.active.copy()
