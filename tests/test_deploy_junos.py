@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from ipaddress import ip_address
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 from render_cases import golden_cases, owned_text, plan_text
 
-from cgw.errors import DeviceError, RenderError
+from cgw.errors import DeviceError, InventoryError, RenderError
 from cgw.lab.routers import SimClock, SimRouter, start_router
+from cgw.lab.routers.junos_profiles import PROFILES, JunosProfile
 from cgw.model import Credentials, Device, DeviceConfig, RenderedConfig, RenderedFile, VpnConnection
 from cgw.platforms import get_platform
 from cgw.platforms.base import Plan
@@ -21,7 +23,10 @@ from cgw.platforms.juniper_junos.deploy import (
     CONFIRM_MINUTES,
     DEPLOYER,
     DEVICE_KEY,
+    UNCONFIRMED_COMMITS,
+    JunosScope,
     JunosTransaction,
+    host_inbound_ike,
     set_lines,
 )
 from cgw.platforms.juniper_junos.secret9 import NineDecodeError, decode_nine, encode_nine
@@ -123,14 +128,16 @@ def test_owned_takes_every_rendered_line_and_nothing_unrelated() -> None:
     intended = rendered(device, vpn).text
     owned = owned_text(DEPLOYER, UNRELATED + intended, device, vpn)
     assert set(set_lines(owned)) == set(set_lines(intended))
-    assert owned_text(DEPLOYER, UNRELATED, device, vpn) == ""
+    # shared statements are read (and never removed): the system AS `local-as` relies on
+    owned = owned_text(DEPLOYER, UNRELATED, device, vpn)
+    assert owned == "set routing-options autonomous-system 65011\n"
 
 
 def test_owned_static_routes_only_next_hops_into_the_tunnels() -> None:
     device, vpn = case("branch-04")
     running = UNRELATED + rendered(device, vpn).text
     owned = set_lines(owned_text(DEPLOYER, running, device, vpn))
-    routes = [line for line in owned if line.startswith("set routing-options")]
+    routes = [line for line in owned if line.startswith("set routing-options static")]
     assert routes == [
         "set routing-options static route 10.100.0.0/16 next-hop st0.1",
         "set routing-options static route 10.100.0.0/16 qualified-next-hop st0.2 preference 10",
@@ -267,12 +274,33 @@ class Lab:
 LabFactory = Callable[..., Lab]
 
 
+@pytest.fixture(autouse=True)
+def no_commit_left_unconfirmed() -> Iterator[None]:
+    """Each test starts with no commit confirmed of a former test's router in flight."""
+    UNCONFIRMED_COMMITS.clear()
+    yield
+    UNCONFIRMED_COMMITS.clear()
+
+
+@pytest.fixture(params=sorted(PROFILES))
+def profile(request: pytest.FixtureRequest) -> JunosProfile:
+    """Every lab test runs against each simulated Junos release (junos_behaviours.md)."""
+    return PROFILES[request.param]
+
+
 @pytest.fixture
-def lab_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LabFactory]:
+def lab_factory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: JunosProfile
+) -> Iterator[LabFactory]:
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     started: list[SimRouter] = []
 
-    def start(name: str = "branch-01", initial: str = UNRELATED, timeout_s: int = 10) -> Lab:
+    def start(
+        name: str = "branch-01",
+        initial: str = UNRELATED,
+        timeout_s: int = 10,
+        release: str | None = profile.release,
+    ) -> Lab:
         router = start_router(
             "juniper_junos",
             hostname="branch-01",
@@ -284,6 +312,7 @@ def lab_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lab
         )
         started.append(router)
         router.state.secret_encoder = encode_nine  # store keys as $9$, as an SRX does
+        router.state.profile = profile
         known_hosts = tmp_path / f"known_hosts-{router.port}"
         known_hosts.write_text(router.known_hosts_line() + "\n")
         device, vpn = case(name)
@@ -292,6 +321,7 @@ def lab_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lab
             port=router.port,
             credentials=Credentials(username="admin", password_env=PASSWORD_ENV),
             timeout_s=timeout_s,
+            release=release,  # as the inventory states it or `show version` reports it
         )
         return Lab(router, device, vpn, known_hosts, tmp_path)
 
@@ -497,3 +527,438 @@ def test_drop_after_every_line_leaves_old_or_new(
         lab.router.stop()
     kinds = set(outcomes.values())
     assert {"old", "expired", "recovered"} <= {kind.split(":")[0] for kind in kinds}, outcomes
+
+
+# ------------------------------------------------------------------ host-inbound-traffic
+WAN = "ge-0/0/0.0"
+ZONE = "set security zones security-zone untrust"
+
+
+def scope() -> JunosScope:
+    return JunosScope.of(*case())
+
+
+@pytest.mark.parametrize(
+    ("running", "expected"),
+    [
+        ([], f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike"),
+        (
+            [f"{ZONE} host-inbound-traffic system-services ssh"],
+            f"{ZONE} host-inbound-traffic system-services ike",
+        ),
+        (
+            [
+                f"{ZONE} host-inbound-traffic system-services ike",
+                f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ssh",
+            ],
+            f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike",
+        ),
+        ([f"{ZONE} host-inbound-traffic system-services all"], None),
+        ([f"{ZONE} interfaces {WAN} host-inbound-traffic system-services all"], None),
+        ([f"{ZONE} host-inbound-traffic system-services ike"], None),
+        ([f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike except"], None),
+        (
+            [f"{ZONE} interfaces {WAN} host-inbound-traffic protocols ospf"],
+            f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ike",
+        ),
+    ],
+)
+def test_ike_goes_where_the_wan_interfaces_list_lives(
+    running: list[str], expected: str | None
+) -> None:
+    assert host_inbound_ike(running, scope()) == expected
+
+
+ZONE_SERVICES = f"""\
+{ZONE} host-inbound-traffic system-services ssh
+{ZONE} host-inbound-traffic system-services dhcp
+"""
+
+
+def test_zone_level_services_survive_the_push(lab_factory: LabFactory) -> None:
+    lab = lab_factory(initial=UNRELATED + ZONE_SERVICES)
+    assert lab.router.state.accepts(WAN, "ssh") and not lab.router.state.accepts(WAN, "ike")
+    plan = lab.plan()
+    assert f"{ZONE} host-inbound-traffic system-services ike" in plan.commands
+    assert not any(f"interfaces {WAN} host-inbound-traffic" in c for c in plan.commands)
+    assert lab.push().outcome == "applied"
+    state = lab.router.state
+    assert state.accepts(WAN, "ssh") and state.accepts(WAN, "dhcp") and state.accepts(WAN, "ike")
+    assert lab.plan().in_sync
+
+
+def test_interface_level_list_gains_ike_and_keeps_its_own(lab_factory: LabFactory) -> None:
+    own = f"{ZONE} interfaces {WAN} host-inbound-traffic system-services ssh\n"
+    lab = lab_factory(initial=UNRELATED + ZONE_SERVICES.replace("ssh", "ping") + own)
+    assert lab.push().outcome == "applied"
+    state = lab.router.state
+    assert state.accepts(WAN, "ssh") and state.accepts(WAN, "ike")
+    assert not state.accepts(WAN, "ping")  # the interface's list overrides the zone's
+    assert set(set_lines(ZONE_SERVICES.replace("ssh", "ping") + own)) <= set(
+        set_lines(lab.router.running_config())
+    )
+
+
+def test_a_zone_that_allows_everything_gets_no_line(lab_factory: LabFactory) -> None:
+    lab = lab_factory(initial=UNRELATED + f"{ZONE} host-inbound-traffic system-services all\n")
+    assert not any("untrust" in c for c in lab.plan().commands)
+    assert lab.push().outcome == "applied" and lab.router.state.accepts(WAN, "ssh")
+
+
+# ------------------------------------------------------------------ commit model and timeouts
+def test_confirm_succeeds_while_someone_has_uncommitted_shared_changes(
+    lab_factory: LabFactory,
+) -> None:
+    lab = lab_factory()
+    other = ["system", "host-name", "someone-elses-change"]
+
+    def verify() -> FakeStatus:
+        with lab.router.context.lock:  # another admin edits the shared candidate, uncommitted
+            lab.router.state.candidate.set(other)
+        return FakeStatus("UP")
+
+    assert lab.push(verify=verify).outcome == "applied"
+    assert lab.router.clock.pending() == 0  # the commit confirmed was confirmed
+    after = lab.router.running_config()
+    lab.router.clock.advance(CONFIRM_MINUTES * 60 * 2)
+    assert lab.router.running_config() == after and "someone-elses-change" not in after
+    assert "someone-elses-change" in "\n".join(lab.router.state.candidate.set_lines())
+
+
+def test_unknown_release_moves_to_exclusive_when_private_refuses(
+    lab_factory: LabFactory, profile: JunosProfile
+) -> None:
+    lab = lab_factory(release=None)  # neither the inventory nor show version told cgw
+    assert lab.push(verify=lambda: FakeStatus("UP")).outcome == "applied"
+    assert lab.router.clock.pending() == 0 and lab.plan().in_sync
+    assert lab.router.state.exclusive_owner is None  # the lock left with the session
+
+
+def test_a_slow_commit_is_waited_for(lab_factory: LabFactory, profile: JunosProfile) -> None:
+    lab = lab_factory(timeout_s=1)
+    lab.router.state.commit_time_scale = 1.5 / profile.commit_s  # each commit takes 1.5 s
+    assert lab.push(verify=lambda: FakeStatus("UP")).outcome == "applied"
+    assert lab.router.clock.pending() == 0
+
+
+def test_a_commit_that_outlasts_the_wait_is_never_called_uncommitted(
+    lab_factory: LabFactory, profile: JunosProfile
+) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    lab.router.state.commit_time_scale = 2.0 / profile.commit_s
+    with lab.session() as session:
+        running, plan = compute_plan(DEPLOYER, session, lab.device, lab.vpn, rendered(*case()))
+        transaction = JunosTransaction(session, plan, running)
+        transaction.cli.commit_timeout_s = 3.0  # check answers in 2 s, commit confirmed not
+        transaction.prepare()
+        lab.router.state.commit_time_scale = 2.0 / profile.commit_s
+        original = transaction._commit_line
+
+        def slow_confirmed(line: str) -> str:
+            if line.startswith("commit confirmed"):
+                lab.router.state.commit_time_scale = 5.0 / profile.commit_s
+            return original(line)
+
+        transaction._commit_line = slow_confirmed  # type: ignore[method-assign]
+        with pytest.raises(DeviceError) as caught:
+            transaction.apply()
+    message = str(caught.value)
+    assert "may still complete" in message and "nothing was committed" not in message
+    time.sleep(3)  # the router finishes the commit cgw stopped waiting for
+    assert lab.router.clock.pending() == 1 and lab.router.running_config() != before
+    assert "rolled back" in lab.recover(before)
+    assert lab.router.running_config() == before and lab.router.clock.pending() == 0
+
+
+def test_recover_never_says_nothing_was_committed_while_a_commit_may_land(
+    lab_factory: LabFactory,
+) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+    UNCONFIRMED_COMMITS[lab.device.name] = time.monotonic()  # an unanswered commit confirmed
+    message = lab.recover(before)
+    assert "may still complete" in message and "nothing" not in message
+    UNCONFIRMED_COMMITS.pop(lab.device.name)  # confirmed or rolled back: nothing in flight
+    assert "nothing of the push was committed" in lab.recover(before)
+
+
+def test_verify_down_while_someone_edits_leaves_the_rollback_to_the_router(
+    lab_factory: LabFactory,
+) -> None:
+    lab = lab_factory()
+    before = lab.router.running_config()
+
+    def verify() -> FakeStatus:
+        with lab.router.context.lock:  # another admin's uncommitted edit: no private candidate
+            lab.router.state.candidate.set(["system", "host-name", "someone-elses-change"])
+        return FakeStatus("DOWN")
+
+    with pytest.raises(DeviceError, match="rolls it back by itself within 5 minutes"):
+        lab.push(verify=verify)
+    assert "rolls it back by itself" in lab.recover(before)
+    lab.router.clock.advance(CONFIRM_MINUTES * 60 + 1)
+    assert lab.router.running_config() == before
+
+
+def test_confirm_refuses_once_the_window_is_nearly_gone(lab_factory: LabFactory) -> None:
+    lab = lab_factory()
+    now = [1000.0]
+    with lab.session() as session:
+        running, plan = compute_plan(DEPLOYER, session, lab.device, lab.vpn, rendered(*case()))
+        transaction = JunosTransaction(session, plan, running, clock=lambda: now[0])
+        assert 0 < transaction.verify_budget_s < transaction.confirm_window_s
+        transaction.prepare()
+        transaction.apply()
+        now[0] += transaction.confirm_window_s - 10  # verify ran almost the whole window
+        with pytest.raises(DeviceError, match="too close to its 300 s window"):
+            transaction.confirm()
+    assert lab.router.clock.pending() == 1  # not confirmed: the router's own rollback stands
+
+
+# ------------------------------------------------------------------ local-as prerequisite
+def test_local_as_on_a_box_without_an_autonomous_system(lab_factory: LabFactory) -> None:
+    initial = UNRELATED.replace("set routing-options autonomous-system 65011\n", "")
+    lab = lab_factory(initial=initial)
+    plan = lab.plan()
+    assert "set routing-options autonomous-system 65011" in plan.commands
+    assert lab.push().outcome == "applied" and lab.plan().in_sync
+
+
+def test_an_existing_autonomous_system_is_kept(lab_factory: LabFactory) -> None:
+    initial = UNRELATED.replace("autonomous-system 65011", "autonomous-system 64999")
+    lab = lab_factory(initial=initial)
+    plan = lab.plan()
+    assert not any("autonomous-system" in c for c in plan.commands)
+    assert any("autonomous-system 64999" in note for note in plan.notes)
+    assert lab.push().outcome == "applied"
+    assert "set routing-options autonomous-system 64999" in lab.router.running_config()
+
+
+# ------------------------------------------------------------------ ownership on the device
+def renumbered(device: Device, numbers: tuple[int, int]) -> Device:
+    return replace(device, local=replace(device.local, tunnel_numbers=numbers))
+
+
+def test_renumbered_tunnels_take_their_old_units_with_them() -> None:
+    device, vpn = case()
+    old = obfuscated(rendered(device, vpn).text)
+    new_device = renumbered(device, (5, 6))
+    owned = owned_text(DEPLOYER, UNRELATED + old, new_device, vpn)
+    plan = plan_text(DEPLOYER, owned, rendered(new_device, vpn), new_device, vpn)
+    for unit in (1, 2):
+        assert f"delete interfaces st0 unit {unit}" in plan.commands
+        assert f"delete security zones security-zone trust interfaces st0.{unit}" in plan.commands
+    assert any(c.startswith("set interfaces st0 unit 5 ") for c in plan.commands)
+    assert not any("st0 unit 7" in c or "st0.7" in c for c in plan.commands)
+
+
+def test_renumbered_push_leaves_no_old_unit_and_nothing_else_removed(
+    lab_factory: LabFactory,
+) -> None:
+    device, vpn = case()
+    lab = lab_factory(initial=UNRELATED + obfuscated(rendered(device, vpn).text))
+    lab.device = renumbered(lab.device, (5, 6))
+    assert lab.push().outcome == "applied"
+    running = lab.router.running_config()
+    assert "st0 unit 1 " not in running and "st0.1 " not in running and "st0.2" not in running
+    assert "interfaces st0 unit 5 description" in running and unrelated_untouched(running)
+    assert lab.plan().in_sync
+
+
+def two_vpns() -> tuple[Device, VpnConnection, VpnConnection, str]:
+    device, vpn = case()
+    other_device, other = case("branch-02")
+    other_text = rendered(renumbered(replace(other_device, local=device.local), (3, 4)), other)
+    running = UNRELATED + rendered(device, vpn).text + other_text.text
+    return device, vpn, other, running
+
+
+def prune(running: str, device: Device, keep: set[str]) -> Plan:
+    """The --prune plan of a running-config text."""
+    return DEPLOYER.prune_plan(
+        DeviceConfig.cli(device.name, device.platform, running), device, keep
+    )
+
+
+def test_prune_removes_only_the_objects_of_vpns_no_longer_listed() -> None:
+    device, vpn, other, running = two_vpns()
+    keep = {vpn.id, "vpn-0ffff000011112222"}  # the inventory's VPNs on this device
+    plan = DEPLOYER.prune_plan(
+        DeviceConfig.cli(device.name, device.platform, running), device, keep
+    )
+    prefix = f"aws-{other.id}"
+    assert plan.commands and all(c.startswith("delete ") for c in plan.commands)
+    assert f"delete protocols bgp group {prefix}" in plan.commands
+    assert "delete interfaces st0 unit 3" in plan.commands
+    assert all(prefix in c or "st0" in c for c in plan.commands)
+    assert not any(vpn.id in c or "st0 unit 1" in c or "st0.7" in c for c in plan.commands)
+    # the shared statements and everything unrelated stay
+    assert not any(
+        "tcp-mss" in c or "autonomous-system" in c or "untrust" in c for c in plan.commands
+    )
+    assert DEPLOYER.prune_plan(
+        DeviceConfig.cli(device.name, device.platform, running),
+        device,
+        {vpn.id, other.id, "vpn-0ffff000011112222"},
+    ).in_sync
+
+
+def test_prune_never_takes_a_name_that_is_not_an_aws_vpn_id() -> None:
+    device, vpn, other, running = two_vpns()
+    plan = DEPLOYER.prune_plan(
+        DeviceConfig.cli(device.name, device.platform, running), device, {vpn.id, other.id}
+    )
+    # vpn-0ffff000011112222 is a well-formed id (17 hex digits): a cgw object of that VPN;
+    # aws-vpn-0a1b2c3d4e5f600110-t1 has 18 and is nobody's
+    assert "delete security ipsec vpn aws-vpn-0ffff000011112222-t1" in plan.commands
+    assert not any("0a1b2c3d4e5f600110" in c for c in plan.commands)
+
+
+# ------------------------------------------------------------------ who initiates (lab AWS)
+def test_a_static_vpn_comes_up_because_the_srx_initiates(
+    lab_factory: LabFactory, lab_aws: Any
+) -> None:
+    """AWS's default startup action `add` waits for the CGW: only an SRX that initiates is UP."""
+    from cgw.aws import AwsContext, fetch_vpn_connections
+    from cgw.lab.aws_oracle import AwsOracle
+
+    vpn_id = lab_aws.vpn_ids["branch-04"]
+    (vpn,) = fetch_vpn_connections(AwsContext(region="us-east-1"), vpn_ids=[vpn_id])
+    assert vpn.routing == "static" and {t.startup_action for t in vpn.tunnels} == {"add"}
+    cgw_ip = str(vpn.customer_gateway.ip)
+    initial = UNRELATED.replace("203.0.113.11/24", f"{cgw_ip}/24")
+    lab = lab_factory("branch-04", initial)
+    selector = replace(lab.device.vpn, customer_gateway_ip=vpn.customer_gateway.ip)
+    lab.device = replace(lab.device, vpn=selector)
+    lab.vpn = vpn
+    lab.router.set_oracle(AwsOracle([vpn_id]))
+
+    def tunnels_up() -> list[bool]:
+        with lab.session() as session:
+            outputs = {c: session.send_command(c) for c in JUNOS.verify_commands}
+        parsed = JUNOS.parse_status(outputs)
+        assert parsed.ipsec_sas is not None
+        return [sa.up for sa in parsed.ipsec_sas]
+
+    # what cgw rendered before: no establish-tunnels line, so Junos waits for traffic
+    on_traffic = [
+        line
+        for line in set_lines(rendered(lab.device, vpn).text)
+        if "establish-tunnels" not in line
+    ]
+    with lab.router.context.lock:
+        for line in on_traffic:
+            lab.router.state.candidate.set(line.split()[1:])
+        lab.router.state.commit(lab.router.state.candidate)
+    assert tunnels_up() == []
+    oracle = lab.router.context.oracle
+    assert isinstance(oracle, AwsOracle) and "nobody initiates" in str(oracle.last[0].verdict)
+    assert lab.push().outcome == "applied"
+    assert tunnels_up() == [True, True]
+
+
+# ------------------------------------------------------------------ real public configurations
+REAL_CONFIGS = Path(__file__).parent / "data" / "juniper_junos" / "running_configs"
+# Where each real SRX keeps its WAN interface and zones (read from the configuration itself).
+REAL_LOCAL = {
+    "jcostom_ospf": ("ge-0/0/0.0", "untrust", "trust"),
+    "jcostom_bgp": ("ge-0/0/1.0", "untrust", "trust"),
+    "kmarquis_junos_sec": ("ge-0/0/2.0", "wan", "lan"),
+    "vsrx_3gpp_secgw": ("ge-0/0/1.3413", "untrust", "trust"),
+}
+REAL_NAMES = sorted(p.stem for p in REAL_CONFIGS.glob("*.set"))
+
+
+def real_device(name: str, device: Device) -> Device:
+    wan, untrust, trust = next(v for k, v in REAL_LOCAL.items() if name.startswith(k))
+    local = replace(
+        device.local,
+        wan_interface=wan,
+        untrust_zone=untrust,
+        trust_zone=trust,
+        tunnel_numbers=(10, 11),  # st0.0/st0.1 are the configurations' own tunnels
+    )
+    return replace(device, local=local)
+
+
+def test_there_are_eight_real_configurations_with_sources() -> None:
+    sources = (REAL_CONFIGS / "SOURCES.md").read_text()
+    assert len(REAL_NAMES) >= 8 and all(f"{name}.set" in sources for name in REAL_NAMES)
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_real_configuration_plan_only_adds_the_vpn(name: str) -> None:
+    running = (REAL_CONFIGS / f"{name}.set").read_text()
+    device, vpn = case()
+    device = real_device(name, device)
+    intended = rendered(device, vpn)
+    plan = plan_text(DEPLOYER, owned_text(DEPLOYER, running, device, vpn), intended, device, vpn)
+    assert plan.commands and not plan.remove
+    assert all(c.startswith("set ") for c in plan.commands), "a first push deletes nothing"
+    existing = set(set_lines(running))
+    # every command is a line cgw renders, or IKE where the WAN interface's list lives
+    wanted = set(set_lines(intended.text))
+    ike = "host-inbound-traffic system-services ike"
+    assert all(c in wanted or ike in c for c in plan.commands)
+    assert not existing & set(plan.commands)
+    # nothing of the device's own is changed: no value it set is set again with another value
+    heads = {" ".join(line.split()[:-1]) for line in existing}
+    assert not [c for c in plan.commands if " ".join(c.split()[:-1]) in heads and ike not in c]
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_real_configuration_pushed_on_the_lab_srx_then_plans_nothing(
+    lab_factory: LabFactory, name: str
+) -> None:
+    running = (REAL_CONFIGS / f"{name}.set").read_text()
+    lab = lab_factory(initial=running)
+    assert set(set_lines(lab.router.running_config())) == set(set_lines(running))
+    lab.device = real_device(name, lab.device)
+    wan = lab.device.local.wan_interface
+    services = ("ike", "ssh", "dhcp", "ping", "all", "ospf", "bgp")
+    accepted = {s for s in services if lab.router.state.accepts(wan, s)}
+    assert lab.push().outcome == "applied"
+    after = set(set_lines(lab.router.running_config()))
+    assert set(set_lines(running)) <= after  # not one line of the device's own was removed
+    assert lab.plan().in_sync
+    # the WAN interface accepts what it did, and IKE
+    assert accepted | {"ike"} <= {s for s in services if lab.router.state.accepts(wan, s)}
+
+
+def test_tunnel_numbers_that_hit_the_devices_own_st0_units_are_refused() -> None:
+    running = (REAL_CONFIGS / "jcostom_bgp_sat1.set").read_text()
+    device, vpn = case()
+    device = real_device("jcostom_bgp_sat1", device)
+    device = renumbered(device, (0, 5))  # st0.0 is the SRX's own "Hub 1 Tunnel"
+    with pytest.raises(InventoryError, match=r"st0\.0 is already configured"):
+        plan_text(
+            DEPLOYER, owned_text(DEPLOYER, running, device, vpn), rendered(device, vpn), device, vpn
+        )
+
+
+# ------------------------------------------------------------------ the simulated SRX itself
+def test_simulated_private_commits_merge_into_the_latest_commit() -> None:
+    from cgw.lab.routers.faults import Faults
+    from cgw.lab.routers.junos import JunosShell, JunosState
+    from cgw.lab.routers.oracle import DownOracle
+    from cgw.lab.routers.shell import RouterContext
+
+    context = RouterContext("juniper_junos", "srx", SimClock(), DownOracle(), Faults())
+    state = JunosState(context)
+    state.load_initial("set system host-name srx\nset interfaces st0 unit 7 description seven\n")
+    cgw, other = JunosShell(state, "cgw"), JunosShell(state, "other")
+    for shell, line in (
+        (cgw, "configure private"),
+        (cgw, "set interfaces st0 unit 1 description mine"),
+        (other, "configure private"),
+        (other, "delete interfaces st0 unit 7"),
+        (other, "set system host-name renamed"),
+        (other, "commit"),
+    ):
+        assert "error" not in shell.handle(line).output
+    assert "commit complete" in cgw.handle("commit").output
+    assert state.running_config().splitlines() == [
+        "set system host-name renamed",
+        "set interfaces st0 unit 1 description mine",
+    ]

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cgw.errors import ParseError
+from cgw.lab.routers import show_output as show
+from cgw.lab.routers.junos_profiles import PROFILES
 from cgw.model import BgpNeighbor, IkeSa, IpsecSa
+from cgw.platforms.juniper_junos import PLATFORM as JUNOS
 from cgw.platforms.juniper_junos import status
 
 DATA = Path(__file__).parent / "data" / "juniper_junos"
@@ -135,3 +139,67 @@ def test_garbage_is_a_parse_error_naming_platform_and_command() -> None:
 def test_unknown_command_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="no parser"):
         status.parse_command("show version", "")
+
+
+# ------------------------------------------------------------------ every simulated release
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_each_profiles_sa_layout_parses_to_both_tunnels_up(name: str) -> None:
+    """The simulated SRX prints the column layout of its release; cgw reads every one of them."""
+    profile = PROFILES[name]
+    views = [
+        show.SaView(f"st0.{n}", "203.0.113.10", f"198.51.100.{n}", 2, True, True, index=n)
+        for n in (1, 2)
+    ]
+    parsed = status.parse_outputs(
+        {
+            status.IKE_SA: show.junos_ike_sa(views, profile.ike_sa_layout),
+            status.IPSEC_SA: show.junos_ipsec_sa(views, profile.ipsec_sa_layout),
+        }
+    )
+    peers = ("198.51.100.1", "198.51.100.2")
+    assert parsed.ike_sas is not None and parsed.ipsec_sas is not None
+    assert [(sa.peer, sa.up) for sa in parsed.ike_sas] == [(p, True) for p in peers]
+    assert [(sa.peer, sa.up) for sa in parsed.ipsec_sas] == [(p, True) for p in peers]
+
+
+def test_older_layouts_from_a_real_capture() -> None:
+    parsed = status.parse_outputs(
+        {
+            status.IKE_SA: _read(
+                "show_security_ike_security_associations", "aws_doc_remote_address_first"
+            ),
+            status.IPSEC_SA: _read(
+                "show_security_ipsec_security_associations", "aws_doc_gateway_first_vsys"
+            ),
+        }
+    )
+    assert parsed.ike_sas == (
+        IkeSa(peer="72.21.209.225", local="", state="UP", up=True),
+        IkeSa(peer="72.21.209.193", local="", state="UP", up=True),
+    )
+    assert parsed.ipsec_sas == (
+        IpsecSa(peer="72.21.209.225", state="UP", up=True),
+        IpsecSa(peer="72.21.209.193", state="UP", up=True),
+    )
+
+
+# ------------------------------------------------------------------ show version → release
+# Not under DATA/<command>/ (the verify-capture test globs those): a release fact, not a verify row.
+VERSIONS = DATA / "release" / "show_version"
+
+
+@pytest.mark.parametrize("raw", sorted(VERSIONS.glob("*.raw")), ids=lambda p: p.stem)
+def test_release_read_from_show_version(raw: Path) -> None:
+    expected = yaml.safe_load(raw.with_suffix(".yml").read_text())["release"]
+    assert JUNOS.parse_release(raw.read_text()) == expected
+    assert JUNOS.version_command == "show version"
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_release_read_from_each_simulated_profile(name: str) -> None:
+    profile = PROFILES[name]
+    junos = f"Junos: {profile.release}\n" if profile.junos_line else ""
+    text = (
+        f"Hostname: b\nModel: {profile.model}\n{junos}JUNOS Software Release [{profile.release}]\n"
+    )
+    assert JUNOS.parse_release(text) == profile.release

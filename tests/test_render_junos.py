@@ -20,7 +20,7 @@ from render_cases import (
 )
 
 from cgw.errors import RenderError
-from cgw.model import Proposal
+from cgw.model import Proposal, VpnConnection
 from cgw.platforms import Platform as CgwPlatform
 from cgw.platforms import get_platform
 from cgw.platforms.juniper_junos import algorithms, logical_interface
@@ -106,8 +106,14 @@ RENDERED_ONLY: dict[str, str] = {
         "IKE allowed on the WAN interface"
     ),
     "set security flow tcp-mss ipsec-vpn mss 1379": "AWS's guidance: TCP MSS 1379",
+    "set routing-options autonomous-system 65000": (
+        "local-as needs a system AS; a shared statement, added only when the SRX has none"
+    ),
     **_per_tunnel(
         {
+            "set security ipsec vpn <t{n}> establish-tunnels immediately": (
+                "the SRX initiates: AWS's default startup action `add` waits for the CGW"
+            ),
             "set security ike gateway <t{n}> dead-peer-detection interval 10": "AWS guidance",
             "set security ike gateway <t{n}> dead-peer-detection threshold 3": "AWS guidance",
             "set security ike gateway <t{n}> local-address 203.0.113.10": (
@@ -192,10 +198,48 @@ def test_branch_01_gcm_tunnel_has_no_separate_hash() -> None:
     assert f"set security ipsec proposal {t2} authentication-algorithm hmac-sha-256-128" in lines
 
 
-def test_startup_action_start_establishes_immediately() -> None:
+def test_the_srx_initiates_whatever_aws_startup_action_says() -> None:
+    # branch-01's tunnel 1 keeps AWS's default `add` (AWS waits), tunnel 2 has `start`.
+    _, vpn = CASES["branch-01"]
+    assert [t.startup_action for t in vpn.tunnels] == ["add", "start"]
     text = render("branch-01")
-    assert "vpn aws-vpn-0a1b2c3d4e5f60011-t2 establish-tunnels immediately" in text
-    assert "vpn aws-vpn-0a1b2c3d4e5f60011-t1 establish-tunnels" not in text
+    for n in (1, 2):
+        assert f"vpn aws-vpn-0a1b2c3d4e5f60011-t{n} establish-tunnels immediately\n" in text
+
+
+def test_bgp_renders_the_system_as_local_as_needs() -> None:
+    assert "set routing-options autonomous-system 65011\n" in render("branch-01")
+    assert "autonomous-system" not in render("branch-04")  # static routing
+
+
+def only_groups(vpn: VpnConnection, groups: tuple[int, ...]) -> VpnConnection:
+    tunnels = tuple(
+        replace(
+            t,
+            phase1=replace(t.phase1, dh_groups=groups),
+            phase2=replace(t.phase2, dh_groups=groups),
+        )
+        for t in vpn.tunnels
+    )
+    return replace(vpn, tunnels=tunnels)
+
+
+@pytest.mark.parametrize("release", ["12.3X48-D105.4", "15.1X49-D170.4"])
+def test_a_release_without_a_group_keyword_is_never_rendered_it(release: str) -> None:
+    device, vpn = CASES["branch-01"]
+    old = replace(device, release=release)
+    mixed = only_groups(vpn, (21, 14))
+    assert "dh-group group21" in JUNOS.render(device, mixed).text  # current releases: strongest
+    text = JUNOS.render(old, mixed).text
+    assert "group21" not in text and "dh-group group14" in text and "keys group14" in text
+    with pytest.raises(RenderError, match=f"none of DH groups 21 is supported by Junos {release}"):
+        JUNOS.render(old, only_groups(vpn, (21,)))
+
+
+def test_a_current_release_renders_groups_added_later() -> None:
+    device, vpn = CASES["branch-01"]
+    text = JUNOS.render(replace(device, release="21.4R3-S5.4"), only_groups(vpn, (21,)))
+    assert "dh-group group21" in text.text
 
 
 def test_ikev2_gateway_has_no_main_mode() -> None:

@@ -48,6 +48,7 @@ class AwsTunnel:
     phase1: Phase
     phase2: Phase
     telemetry: Telemetry = NO_TELEMETRY
+    initiates: bool = False  # StartupAction `start`; AWS's default `add` waits for the CGW
 
     @property
     def aws_inside(self) -> IPv4Address:
@@ -100,6 +101,7 @@ def aws_tunnel(
         phase1=_phase(option, 1),
         phase2=_phase(option, 2),
         telemetry=telemetry,
+        initiates=option.get("StartupAction") == "start",
     )
 
 

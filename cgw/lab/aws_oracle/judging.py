@@ -91,6 +91,12 @@ def _judge_tunnel(
 
 
 def _judge_peer(peer: RouterPeer, vpn: AwsVpn, tunnel: AwsTunnel) -> AwsTunnelVerdict:
+    if vpn.static and not peer.initiates and not tunnel.initiates:
+        # nothing routes traffic into a static tunnel in the lab, and BGP's own packets would
+        return AwsTunnelVerdict(
+            reason=f"{peer.label} waits for traffic and AWS waits for the customer gateway"
+            " (startup action add): nobody initiates"
+        )
     problem = _ike_problem(peer, vpn, tunnel)
     if problem:
         return AwsTunnelVerdict(False, False, problem)

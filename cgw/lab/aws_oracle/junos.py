@@ -54,18 +54,26 @@ class _Junos:
         return IPv4Interface(address) if address else None
 
     def host_inbound(self, interface: str) -> tuple[bool, set[str]]:
-        """(interface is in a zone, the services and protocols it accepts)."""
-        allowed: set[str] = set()
-        in_zone = False
+        """(interface is in a zone, the services and protocols it accepts).
+
+        An interface's own host-inbound-traffic replaces its zone's ("Interface configuration
+        overrides that of the zone", Juniper); `X except` takes X out of the list.
+        """
         for zone in self.values("security", "zones", "security-zone"):
             base = ("security", "zones", "security-zone", zone)
             if not self.has(*base, "interfaces", interface):
                 continue
-            in_zone = True
-            for scope in (base, (*base, "interfaces", interface)):
+            for scope in ((*base, "interfaces", interface), base):
+                if not self.has(*scope, "host-inbound-traffic"):
+                    continue
+                allowed: set[str] = set()
                 for kind in ("system-services", "protocols"):
-                    allowed.update(self.values(*scope, "host-inbound-traffic", kind))
-        return in_zone, allowed
+                    for name in self.values(*scope, "host-inbound-traffic", kind):
+                        if not self.has(*scope, "host-inbound-traffic", kind, name, "except"):
+                            allowed.add(name)
+                return True, allowed
+            return True, set()
+        return False, set()
 
 
 def parse_junos(text: str) -> RouterConfig:
@@ -187,6 +195,8 @@ def _ipsec_vpn(junos: _Junos, peer: RouterPeer, vpn: str) -> None:
             continue
         proposals.append(replace(_proposal(junos, prop, JUNOS_ESP_INTEGRITY), groups=groups))
     peer.esp_proposals = tuple(proposals)
+    # Junos's default `establish-tunnels on-traffic` negotiates only when traffic needs the SA.
+    peer.initiates = junos.value(*base, "establish-tunnels") == "immediately"
     bind = junos.value(*base, "bind-interface")
     peer.interface = bind
     if bind is None:

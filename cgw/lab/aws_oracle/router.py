@@ -49,6 +49,7 @@ class RouterPeer:
     interface: str | None = None
     inside: IPv4Interface | None = None
     interface_known: bool = True  # False: the config shows no tunnel interfaces (Linux)
+    initiates: bool = True  # False: the router waits for traffic (Junos on-traffic) or the peer
     ike_problems: list[str] = field(default_factory=list)
     ipsec_problems: list[str] = field(default_factory=list)
     bgp_problems: list[str] = field(default_factory=list)

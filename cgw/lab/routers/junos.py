@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from cgw.lab.routers import show_output as show
 from cgw.lab.routers.clock import TimerHandle
+from cgw.lab.routers.junos_profiles import DEFAULT_PROFILE, JunosProfile
 from cgw.lab.routers.junosconfig import (
     JunosConfig,
     check,
@@ -41,6 +42,42 @@ class JunosState:
     confirm_timer: TimerHandle | None = None
     # Set to store `ascii-text` keys obfuscated, as a real SRX shows them (`"$9$..."`).
     secret_encoder: Callable[[str], str] | None = None
+    # The release this SRX runs (junos_behaviours.md) and real seconds per simulated second of
+    # a commit (0: commits answer at once; tests raise it to see a commit outlast a timeout).
+    profile: JunosProfile = DEFAULT_PROFILE
+    commit_time_scale: float = 0.0
+
+    @property
+    def commit_delay_s(self) -> float:
+        return self.profile.commit_s * self.commit_time_scale
+
+    def accepts(self, interface: str, service: str) -> bool:
+        """Whether host-inbound traffic `service` reaches the SRX on `interface` (a unit).
+
+        The interface's own host-inbound-traffic replaces its zone's (Juniper: "Interface
+        configuration overrides that of the zone"); `all` allows every service, `X except`
+        refuses X; with neither list nothing is accepted (inbound is dropped by default).
+        """
+        config = self.active
+        for zone in config.values(["security", "zones", "security-zone"]):
+            base = ["security", "zones", "security-zone", zone]
+            if interface not in config.values([*base, "interfaces"]):
+                continue
+            for level in ([*base, "interfaces", interface], base):
+                inbound = [*level, "host-inbound-traffic"]
+                if config.subtree(inbound) is None:
+                    continue
+                allowed = set()
+                for kind in ("system-services", "protocols"):
+                    for name in config.values([*inbound, kind]):
+                        if "except" in config.values([*inbound, kind, name]):
+                            if name == service:
+                                return False
+                        else:
+                            allowed.add(name)
+                return bool(allowed & {service, "all"})
+            return False
+        return False
 
     @property
     def active(self) -> JunosConfig:
@@ -205,6 +242,7 @@ class JunosShell:
         self.username = username
         self.config_mode: str | None = None  # None, "shared", "private", "exclusive"
         self.private: JunosConfig | None = None
+        self.private_base = JunosConfig()  # what the private candidate started from
         self._pending: Callable[[str], Reply] | None = None
 
     echo = True
@@ -214,7 +252,12 @@ class JunosShell:
         return self.private if self.private is not None else self.state.candidate
 
     def greeting(self) -> str:
-        return "--- JUNOS 21.4R3-S5.4 Kernel 64-bit  JNPR-12.1-20230822.1f0e6c0_buil\n"
+        return f"--- JUNOS {self.state.profile.release} built 2023-08-22 01:00:00 UTC\n"
+
+    def hangup(self) -> None:
+        """The session ended (logout or dropped): its private candidate and lock go with it."""
+        if self.config_mode is not None:
+            self._leave()
 
     def prompt(self) -> str:
         if self._pending is not None:
@@ -278,8 +321,11 @@ class JunosShell:
             if uncommitted:
                 return Reply("error: shared configuration database modified\n")
             self.private = self.state.active.copy()
+            self.private_base = self.state.active.copy()
             head = "warning: uncommitted changes will be discarded on exit\n"
         elif kind == "exclusive":
+            if uncommitted:
+                return Reply("error: shared configuration database modified\n")
             self.state.exclusive_owner = self
             head = "warning: uncommitted changes will be discarded on exit\n"
         else:
@@ -292,26 +338,34 @@ class JunosShell:
         if words[:1] == ["configuration"]:
             return Reply(self._display(self.state.active, words[1:], pipe))
         shows: dict[str, Callable[[], str]] = {
-            "security ike security-associations": lambda: show.junos_ike_sa(
-                self.state.tunnel_views()
-            ),
-            "security ike sa": lambda: show.junos_ike_sa(self.state.tunnel_views()),
-            "security ipsec security-associations": lambda: show.junos_ipsec_sa(
-                self.state.tunnel_views()
-            ),
-            "security ipsec sa": lambda: show.junos_ipsec_sa(self.state.tunnel_views()),
+            "security ike security-associations": self._ike_sa,
+            "security ike sa": self._ike_sa,
+            "security ipsec security-associations": self._ipsec_sa,
+            "security ipsec sa": self._ipsec_sa,
             "bgp summary": lambda: show.junos_bgp_summary(self.state.bgp_view()),
             "interfaces st0 terse": lambda: show.junos_interfaces_terse(self.state.st0_rows()),
             "interfaces terse st0": lambda: show.junos_interfaces_terse(self.state.st0_rows()),
             "system commit": self._show_commits,
-            "version": lambda: (
-                f"Hostname: {self.state.hostname}\nModel: vsrx\nJunos: 21.4R3-S5.4\n"
-            ),
+            "version": self._version,
         }
         producer = shows.get(text)
         if producer is None:
             return self._caret(line, 1, "syntax error, expecting <command>.")
         return Reply(producer())
+
+    def _ike_sa(self) -> str:
+        return show.junos_ike_sa(self.state.tunnel_views(), self.state.profile.ike_sa_layout)
+
+    def _ipsec_sa(self) -> str:
+        return show.junos_ipsec_sa(self.state.tunnel_views(), self.state.profile.ipsec_sa_layout)
+
+    def _version(self) -> str:
+        profile = self.state.profile
+        junos = f"Junos: {profile.release}\n" if profile.junos_line else ""
+        return (
+            f"Hostname: {self.state.hostname}\nModel: {profile.model}\n{junos}"
+            f"JUNOS Software Release [{profile.release}]\n"
+        )
 
     def _show_commits(self) -> str:
         lines = [
@@ -362,6 +416,9 @@ class JunosShell:
     def _set(self, path: list[str], line: str) -> Reply:
         if not valid(path):
             return self._caret(line, error_position(path) + 1, "syntax error.")
+        missing = {f"group{g}" for g in self.state.profile.missing_dh_groups}
+        if len(path) > 1 and path[-2] == "dh-group" and path[-1] in missing:
+            return self._caret(line, len(path), "syntax error.")
         self.candidate.set(self._stored(path))
         return Reply()
 
@@ -380,15 +437,28 @@ class JunosShell:
         m = re.fullmatch(r"(check|confirmed( \d+)?|and-quit)?( comment \".*\")?", text)
         if m is None:
             return self._caret(line, 1, "syntax error.")
+        action = (m.group(1) or "").split(" ")[0]
+        delay = self.state.commit_delay_s
+        owner = self.state.exclusive_owner
+        if action != "check" and owner is not None and owner is not self:
+            return Reply("error: configuration database locked by another user\n")
+        if self.private is not None and self.state.candidate != self.state.active:
+            # a private commit needs the shared candidate unmodified (Junos CLI guide)
+            return Reply("error: shared configuration database modified\n")
+        private_confirmed = self.state.profile.private_commit_confirmed
+        if action == "confirmed" and self.private is not None and not private_confirmed:
+            return Reply("error: commit confirmed not supported for private configuration\n")
         errors = check(self.candidate)
         if errors:
-            return Reply("\n".join(errors) + "\nerror: configuration check-out failed\n")
-        action = (m.group(1) or "").split(" ")[0]
+            message = "\n".join(errors) + "\nerror: configuration check-out failed\n"
+            return Reply(message, delay_s=delay)
         if action == "check":
-            return Reply("configuration check succeeds\n")
-        self.state.commit(self.candidate)
+            self.state.confirm()  # `commit check` also confirms a pending commit confirmed
+            return Reply("configuration check succeeds\n", delay_s=delay)
+        self.state.commit(self._merged() if self.private is not None else self.candidate)
         if self.private is not None:
             self.private = self.state.active.copy()
+            self.private_base = self.state.active.copy()
         if action == "confirmed":
             minutes = int(m.group(2) or 10)
             self.state.arm_confirm(minutes)
@@ -396,13 +466,31 @@ class JunosShell:
                 f"commit confirmed will be automatically rolled back in {minutes} minutes unless"
                 f" confirmed\ncommit complete\n\n"
                 f"# commit confirmed will be rolled back in {minutes}"
-                " minutes"
+                " minutes",
+                delay_s=delay,
             )
         self.state.confirm()
         if action == "and-quit":
             self._leave()
-            return Reply("commit complete\nExiting configuration mode\n")
-        return Reply("commit complete\n")
+            return Reply("commit complete\nExiting configuration mode\n", delay_s=delay)
+        return Reply("commit complete\n", delay_s=delay)
+
+    def _merged(self) -> JunosConfig:
+        """The private changes merged into the latest committed configuration (Junos 8.5 CLI
+        guide: "the changes made in the private candidate configuration are merged into the
+        most recently committed global configuration"), so another user's commit survives."""
+        assert self.private is not None
+        if self.state.active == self.private_base:  # nobody committed meanwhile: exactly ours
+            return self.private
+        base = set(self.private_base.set_lines())
+        mine = self.private.set_lines()
+        merged = self.state.active.copy()
+        for line in base - set(mine):
+            merged.delete(tokens(line)[1:])
+        for line in mine:
+            if line not in base:
+                merged.set(tokens(line)[1:])
+        return merged
 
     def _rollback(self, args: list[str]) -> Reply:
         number = int(args[0]) if args and args[0].isdigit() else 0

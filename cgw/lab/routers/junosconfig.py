@@ -348,6 +348,19 @@ def check(config: JunosConfig) -> list[str]:
                         f"  'proposals {proposal}'",
                         f"    Referenced {kind} proposal is not defined",
                     ]
+    if not config.values(["routing-options", "autonomous-system"]):
+        # "you must configure an AS number before you specify the local-as number"
+        for group in config.values(["protocols", "bgp", "group"]):
+            base = ["protocols", "bgp", "group", group]
+            for where in [base] + [
+                [*base, "neighbor", n] for n in config.values([*base, "neighbor"])
+            ]:
+                for local_as in config.values([*where, "local-as"]):
+                    errors += [
+                        f"[edit {' '.join(where)}]",
+                        f"  'local-as {local_as}'",
+                        "    local-as requires the autonomous-system at [edit routing-options]",
+                    ]
     for vpn in config.values([*ipsec, "vpn"]):
         base = [*ipsec, "vpn", vpn]
         for gateway in config.values([*base, "ike", "gateway"]):

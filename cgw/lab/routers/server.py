@@ -107,6 +107,15 @@ class _LineDiscipline:
 
     def run(self) -> None:
         """Serve the session until the client leaves, the shell hangs up or a fault cuts it."""
+        try:
+            self._serve()
+        finally:
+            hangup = getattr(self.shell, "hangup", None)  # the session's end, however it came
+            if hangup is not None:
+                with self.context.lock:
+                    hangup()
+
+    def _serve(self) -> None:
         self._send(self.shell.greeting() + self.shell.prompt())
         while not self.channel.closed:
             try:
@@ -169,6 +178,8 @@ class _LineDiscipline:
             else:
                 reply = self.shell.handle(line)
             prompt = "" if reply.close else self.shell.prompt()
+        if reply.delay_s > 0:
+            time.sleep(reply.delay_s)
         self._send(reply.output + prompt)
         if reply.close:
             self.channel.close()

@@ -13,10 +13,14 @@ from cgw.lab.routers.oracle import OracleVerdict, RouterKind, TunnelOracle
 
 @dataclass(frozen=True)
 class Reply:
-    """A command's answer: text to print before the next prompt, or a request to hang up."""
+    """A command's answer: text to print before the next prompt, or a request to hang up.
+
+    `delay_s`: real seconds the answer takes (a long commit), spent outside the router's lock.
+    """
 
     output: str = ""
     close: bool = False
+    delay_s: float = 0.0
 
 
 class Shell(Protocol):

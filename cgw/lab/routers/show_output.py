@@ -242,11 +242,20 @@ def ios_ip_interface_brief(rows: Sequence[InterfaceRow]) -> str:
 # ---------------------------------------------------------------- Junos SRX
 
 
-def junos_ike_sa(sas: Sequence[SaView]) -> str:
-    """`show security ike security-associations`."""
+def junos_ike_sa(sas: Sequence[SaView], layout: str = "state-first") -> str:
+    """`show security ike security-associations`; `remote-first` is the older column order."""
     up = [s for s in sas if s.ike_up]
     if not up:
         return ""
+    if layout == "remote-first":
+        out = ["Index   Remote Address  State  Initiator cookie  Responder cookie  Mode"]
+        for sa in up:
+            mode = "IKEv2" if sa.ike_version == 2 else "Main"
+            out.append(
+                f"{sa.index + 2:<8}{sa.remote:<16}{'UP':<7}{token(sa.remote + 'i', 16):<18}"
+                f"{token(sa.remote + 'r', 16):<18}{mode}"
+            )
+        return "\n".join(out) + "\n"
     out = ["Index   State  Initiator cookie  Responder cookie  Mode           Remote Address   "]
     for sa in up:
         mode = "IKEv2" if sa.ike_version == 2 else "Main"
@@ -257,28 +266,49 @@ def junos_ike_sa(sas: Sequence[SaView]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _junos_esp(sa: SaView) -> str:
+def _junos_esp(sa: SaView, short: bool = False) -> str:
+    encryption = sa.encryption
+    if short:  # older releases: `aes-128`, not `aes-cbc-128`
+        encryption = encryption.replace("-cbc", "")
     if "gcm" in sa.encryption:
-        return f"ESP:{sa.encryption}/None"
+        return f"ESP:{encryption}/None"
     integrity = {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384"}.get(sa.integrity, "sha256")
-    return f"ESP:{sa.encryption}/{integrity}"
+    return f"ESP:{encryption}/{integrity}"
 
 
-def junos_ipsec_sa(sas: Sequence[SaView]) -> str:
-    """`show security ipsec security-associations`."""
+def junos_ipsec_sa(sas: Sequence[SaView], layout: str = "algorithm-first-lsys") -> str:
+    """`show security ipsec security-associations` in one of the releases' column layouts.
+
+    `gateway-first-vsys`: `ID Gateway Port Algorithm SPI Life:sec/kb Mon vsys` (older SRX);
+    `algorithm-first-vsys`/`-lsys`: `ID Algorithm SPI Life:sec/kb Mon vsys|lsys Port Gateway`.
+    """
     up = [s for s in sas if s.ipsec_up]
-    out = [
-        f"  Total active tunnels: {len(up)}     Total Ipsec sas: {len(up)}",
-        "  ID    Algorithm       SPI      Life:sec/kb  Mon lsys Port  Gateway   ",
-    ]
+    if layout == "gateway-first-vsys":
+        out = [
+            f"Total active tunnels: {len(up)}",
+            "ID      Gateway        Port  Algorithm        SPI      Life:sec/kb Mon vsys",
+        ]
+    else:
+        system = "vsys" if layout == "algorithm-first-vsys" else "lsys"
+        out = [
+            f"  Total active tunnels: {len(up)}     Total Ipsec sas: {len(up)}",
+            f"  ID    Algorithm       SPI      Life:sec/kb  Mon {system} Port  Gateway   ",
+        ]
     for sa in up:
         port = 4500 if sa.nat_t else 500
         life = sa.ipsec_lifetime - sa.uptime
         for arrow, direction in (("<", "in"), (">", "out")):
-            out.append(
-                f"  {arrow}{131072 + sa.index} {_junos_esp(sa)} {token(sa.remote + direction, 8)}"
-                f" {life}/ unlim - root {port} {sa.remote}"
-            )
+            spi = token(sa.remote + direction, 8)
+            if layout == "gateway-first-vsys":
+                out.append(
+                    f"{arrow}{131072 + sa.index} {sa.remote:<14} {port:<5} "
+                    f"{_junos_esp(sa, short=True):<16} {spi} {life}/ unlim   -   0"
+                )
+            else:
+                out.append(
+                    f"  {arrow}{131072 + sa.index} {_junos_esp(sa)} {spi}"
+                    f" {life}/ unlim - root {port} {sa.remote}"
+                )
     return "\n".join(out) + "\n"
 
 

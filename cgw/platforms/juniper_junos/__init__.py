@@ -25,6 +25,7 @@ from cgw.platforms._common import (
 from cgw.platforms.base import Deployer
 from cgw.platforms.juniper_junos import algorithms, status
 from cgw.platforms.juniper_junos.options import JunosOptions
+from cgw.platforms.juniper_junos.release import JunosRelease, parse_release, release_of
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
@@ -35,8 +36,10 @@ DPD_THRESHOLD = 3
 NAT_KEEPALIVE_S = 10
 # Tunnel 2's static routes float behind tunnel 1's (qualified next hop, higher preference).
 STATIC_ROUTE_PREFERENCES = (None, 10)
-# AWS's startup action `start` means AWS initiates; the SRX then brings its side up at once too.
-ESTABLISH_IMMEDIATELY = frozenset({"start"})
+# The SRX always initiates (`establish-tunnels immediately`): with AWS's default startup action
+# `add` AWS waits for the customer gateway, and with `start` an SRX that also initiates is
+# harmless. Junos's default, on-traffic, would leave a static-routing VPN down until traffic
+# flows (strongSwan's platform starts its children for the same reason).
 TEMPLATE_DIR = "juniper_junos"
 TEMPLATE = "running-config.j2"
 
@@ -52,7 +55,6 @@ class JunosTunnel:
     ipsec_proposals: tuple[algorithms.JunosProposal, ...]
     pfs_group: str
     st0_unit: int
-    establish_immediately: bool
     static_preference: int | None
 
     @property
@@ -60,7 +62,7 @@ class JunosTunnel:
         return f"st0.{self.st0_unit}"
 
 
-def junos_tunnel(view: TunnelView, index: int) -> JunosTunnel:
+def junos_tunnel(view: TunnelView, index: int, release: JunosRelease | None) -> JunosTunnel:
     """Map one tunnel's AWS parameters onto Junos objects (see algorithms.py for the choices)."""
     tunnel = view.tunnel
     version = next(v for v in IKE_VERSION_PREFERENCE if v in tunnel.ike_versions)
@@ -68,11 +70,10 @@ def junos_tunnel(view: TunnelView, index: int) -> JunosTunnel:
         view=view,
         ike_version=version,
         gateway_version=algorithms.IKE_VERSIONS[version],
-        ike_proposals=algorithms.ike_proposals(tunnel, version, view.object_name),
+        ike_proposals=algorithms.ike_proposals(tunnel, version, view.object_name, release),
         ipsec_proposals=algorithms.ipsec_proposals(tunnel, view.object_name),
-        pfs_group=algorithms.pfs_group(tunnel),
+        pfs_group=algorithms.pfs_group(tunnel, release),
         st0_unit=view.interface_number,
-        establish_immediately=tunnel.startup_action in ESTABLISH_IMMEDIATELY,
         static_preference=STATIC_ROUTE_PREFERENCES[index],
     )
 
@@ -83,8 +84,10 @@ def logical_interface(name: str) -> str:
 
 
 def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:
-    """Everything the Junos template needs, computed from the models."""
-    tunnels = tuple(junos_tunnel(v, i) for i, v in enumerate(tunnel_views(device, vpn)))
+    """Everything the Junos template needs, for the release the device runs (None: current)."""
+    release = release_of(device.release)
+    views = tunnel_views(device, vpn)
+    tunnels = tuple(junos_tunnel(v, i, release) for i, v in enumerate(views))
     static_routes = vpc_routes(device, vpn) if vpn.routing == "static" else ()
     prefix = object_prefix(vpn)
     return {
@@ -112,6 +115,12 @@ class JunosPlatform(CliPlatform):
     verify_commands = status.VERIFY_COMMANDS
     parsers = status.PARSERS
     options = JunosOptions
+    # What diff/push run to learn the release when the inventory does not state it.
+    version_command: str | None = "show version"
+
+    def parse_release(self, output: str) -> str | None:
+        """The release in `show version` output (`21.4R3-S3.4`, `12.3X48-D10.3`), or None."""
+        return parse_release(output)
 
     @property
     def deployer(self) -> Deployer:

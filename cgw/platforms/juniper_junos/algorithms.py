@@ -10,8 +10,8 @@ so every proposal negotiates, every allowed cipher stays usable, and there are n
 four.
 
 Junos has IKE GCM only with IKEv2, and a GCM proposal (IKE or ESP) takes no separate hash.
-DH groups 17, 18, 22 and 23 have no Junos keyword: they are dropped, and a tunnel left with
-none of its groups is a RenderError.
+DH groups 17, 18, 22 and 23 have no Junos keyword, and older releases lack 15, 16 and 21
+(release.py): they are dropped, and a tunnel left with none of its groups is a RenderError.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from cgw.model import (
     Tunnel,
     strongest_first,
 )
+from cgw.platforms.juniper_junos.release import JunosRelease, supports_dh_group
 
 ENCRYPTION: Mapping[str, str] = {
     "AES128": "aes-128-cbc",
@@ -65,18 +66,21 @@ class JunosProposal:
     lifetime_s: int
 
 
-def _first_group(proposal: Proposal, what: str) -> str:
-    """The strongest allowed DH group Junos supports."""
+def _first_group(proposal: Proposal, what: str, release: JunosRelease | None) -> str:
+    """The strongest allowed DH group the release has a keyword for."""
     for group in strongest_first(proposal.dh_groups, DH_GROUP_PREFERENCE):
-        if group in DH_GROUPS:
+        if group in DH_GROUPS and supports_dh_group(group, release):
             return DH_GROUPS[group]
     allowed = ", ".join(map(str, proposal.dh_groups))
-    raise RenderError(f"{what}: none of DH groups {allowed} is supported by Junos")
+    junos = f"Junos {release.text}" if release else "Junos"
+    raise RenderError(f"{what}: none of DH groups {allowed} is supported by {junos}")
 
 
-def ike_proposals(tunnel: Tunnel, ike_version: str, stem: str) -> tuple[JunosProposal, ...]:
+def ike_proposals(
+    tunnel: Tunnel, ike_version: str, stem: str, release: JunosRelease | None = None
+) -> tuple[JunosProposal, ...]:
     """IKE proposals `<stem>-1..` for a tunnel's phase 1: one per allowed cipher."""
-    return _named(stem, _ike_words(tunnel.phase1, ike_version, tunnel.name))
+    return _named(stem, _ike_words(tunnel.phase1, ike_version, tunnel.name, release))
 
 
 def ipsec_proposals(tunnel: Tunnel, stem: str) -> tuple[JunosProposal, ...]:
@@ -92,12 +96,14 @@ def _named(stem: str, words: _Words) -> tuple[JunosProposal, ...]:
 
 
 @cache  # a fleet shares a handful of proposals; Proposal is frozen and hashable
-def _ike_words(phase1: Proposal, ike_version: str, tunnel_name: str) -> _Words:
+def _ike_words(
+    phase1: Proposal, ike_version: str, tunnel_name: str, release: JunosRelease | None
+) -> _Words:
     allowed = strongest_first(phase1.encryption, ENCRYPTION_PREFERENCE)
     ciphers = [c for c in allowed if ike_version == "ikev2" or c not in AEAD_ENCRYPTION]
     if not ciphers:
         raise RenderError(f"{tunnel_name}: IKEv1 on Junos needs AES128 or AES256 in phase 1")
-    group = _first_group(phase1, f"{tunnel_name} phase 1")
+    group = _first_group(phase1, f"{tunnel_name} phase 1", release)
     first_hash = IKE_AUTHENTICATION[strongest_first(phase1.integrity, INTEGRITY_PREFERENCE)[0]]
     return tuple(
         (
@@ -124,6 +130,6 @@ def _ipsec_words(phase2: Proposal) -> _Words:
     )
 
 
-def pfs_group(tunnel: Tunnel) -> str:
-    """The `perfect-forward-secrecy keys` group: the strongest phase-2 group Junos supports."""
-    return _first_group(tunnel.phase2, f"{tunnel.name} phase 2")
+def pfs_group(tunnel: Tunnel, release: JunosRelease | None = None) -> str:
+    """The `perfect-forward-secrecy keys` group: the strongest phase-2 group the release has."""
+    return _first_group(tunnel.phase2, f"{tunnel.name} phase 2", release)

@@ -29,14 +29,31 @@ ST0_STATIC_NEXT_HOP = (
     r"routing-options static route \S+ (?:next-hop|qualified-next-hop) st0\.(\d+)(?= |$)"
 )
 
+# A stale st0 unit of cgw's own: one whose description names a tunnel of this VPN even though
+# the inventory no longer assigns that unit (renumbered tunnels). Group 1: the unit number.
+ST0_DESCRIPTION = r"interfaces st0 unit (\d+) description {prefix}-t\d+$"
+# Every name cgw gives an object starts with the VPN's prefix; a VPN id has 8 or 17 hex digits
+# (AWS), so `aws-vpn-0a1b2c3d4e5f600110` (18) is nobody's VPN and never cgw's.
+CGW_NAME = r"aws-(vpn-(?:[0-9a-f]{17}|[0-9a-f]{8}))(?=-|$)"
+
 # Statements cgw needs but shares with whoever else configures the box: added when absent, never
-# changed or removed. `{untrust_zone}`/`{wan_interface}` come from the device's local settings.
-# A shared statement's identity is its text without a trailing value (`... mss`), so a value
-# someone chose (mss 1360) is kept.
+# changed or removed. `{untrust_zone}`/`{wan_interface}`/`{local_asn}` come from the device's
+# local settings. A shared statement's identity is its text without a trailing value (`... mss`),
+# so a value someone chose (mss 1360, another autonomous-system) is kept.
 SHARED_STATEMENTS = (
     "security flow tcp-mss ipsec-vpn mss",
-    "security zones security-zone {untrust_zone} interfaces {wan_interface}"
-    " host-inbound-traffic system-services ike",
+    # `local-as` needs a system AS ("you must configure an AS number before you specify the
+    # local-as number", Juniper's local-as reference): rendered for BGP, kept when present.
+    "routing-options autonomous-system",
+)
+
+# Host-inbound traffic on the WAN interface: the interface's own list overrides the zone's
+# ("Interface configuration overrides that of the zone", Juniper, Understanding How to Control
+# Inbound Traffic Based on Traffic Types). cgw reads both lists and adds `ike` where it widens
+# what the interface accepts without narrowing it (deploy.host_inbound_ike); it never removes any.
+ZONE_HOST_INBOUND = "security zones security-zone {untrust_zone} host-inbound-traffic"
+INTERFACE_HOST_INBOUND = (
+    "security zones security-zone {untrust_zone} interfaces {wan_interface} host-inbound-traffic"
 )
 
 # Statements that hold one value: a new value replaces the old one in place (a plain `set`), and
@@ -123,3 +140,6 @@ REJECTION_MARKERS = ("syntax error", "error:", "unknown command", "missing argum
 # What the router prints when `commit check` / `commit` went through.
 CHECK_PASSED = "configuration check succeeds"
 COMMIT_DONE = "commit complete"
+# What an older release answers to `commit confirmed` in `configure private`
+# (Juniper/py-junos-eznc#954): cgw then makes the change in `configure exclusive` instead.
+PRIVATE_CONFIRMED_REFUSED = "commit confirmed not supported for private configuration"
