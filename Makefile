@@ -8,7 +8,11 @@ DEBIAN_PACKAGES := strongswan-charon strongswan-swanctl libcharon-extra-plugins 
 
 .PHONY: demo test setup setup-test system-packages lint clean
 
+# Debian's own python3 needs python3-venv for `-m venv` (and the tests' clean venvs); as root we add it.
 $(BIN)/python:
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; } \
+	  || echo "no ensurepip: install python3-venv"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -40,4 +44,4 @@ test: setup-test lint
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info cgw/_bundled .pytest_cache .mypy_cache .ruff_cache

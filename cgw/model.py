@@ -559,6 +559,11 @@ class RenderedConfig:
             return self.files[0].content
         return "".join(f"### {f.path}\n{f.content}" for f in self.files)
 
+    def as_running(self) -> DeviceConfig:
+        """What the device runs once it holds exactly this configuration."""
+        files = tuple(DeviceFile(f.path, f.content) for f in self.files)
+        return DeviceConfig(self.device, self.platform, files)
+
 
 RUNNING_CONFIG = "running-config"  # the one file of a CLI device's configuration
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from cgw import resources
 from cgw.errors import RenderError
 from cgw.secrets import PROCESS_MASKER
 
 
 def templates_root() -> Path:
-    """`device_templates/`: $CGW_TEMPLATES_DIR, else the folder beside the `cgw` package."""
-    override = os.environ.get("CGW_TEMPLATES_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "device_templates"
+    """`device_templates/`, installed or in a checkout (see `cgw.resources`)."""
+    return resources.templates_root()
 
 
 @cache

@@ -30,7 +30,6 @@ from cgw.platforms.base import Deployer, Plan
 from cgw.secrets import PreSharedKey
 
 VPC_CIDR = IPv4Network("10.100.0.0/16")
-WAN_INTERFACES = {"cisco_ios": "GigabitEthernet1", "juniper_junos": "ge-0/0/0.0"}
 
 
 def proposal(
@@ -75,13 +74,14 @@ def tunnel(
 def device(
     name: str, platform: str, cgw_ip: str, wan: str | None = None, **local: object
 ) -> Device:
-    wan_interface = wan or WAN_INTERFACES["juniper_junos" if "junos" in platform else "cisco_ios"]
+    """A device of `platform` on its usual WAN port unless `wan` names another."""
+    wan_interface = wan or get_platform(platform).default_wan_interface
     return Device(
         name=name,
         host="127.0.0.1",
         platform=platform,
         vpn=VpnSelector(customer_gateway_ip=ip_address(cgw_ip)),
-        local=LocalSettings(wan_interface=wan_interface, **local),  # type: ignore[arg-type]
+        local=local_settings(platform, wan_interface=wan_interface, **local),
     )
 
 
@@ -128,13 +128,9 @@ def aws_sample_vpn() -> VpnConnection:
 
 
 def aws_sample_device(platform: str) -> Device:
-    wan = "GigabitEthernet0/0" if platform.startswith("cisco") else "ge-0/0/0.0"
+    """The device AWS's sample documents assume: the platform's usual WAN port."""
     return device(
-        "aws-sample",
-        platform,
-        AWS_SAMPLE_UPLINK,
-        wan=wan,
-        advertised_prefixes=(IPv4Network("0.0.0.0/0"),),
+        "aws-sample", platform, AWS_SAMPLE_UPLINK, advertised_prefixes=(IPv4Network("0.0.0.0/0"),)
     )
 
 
@@ -261,15 +257,17 @@ def branch_04() -> VpnConnection:
     )
 
 
-def golden_cases(platform: str) -> dict[str, tuple[Device, VpnConnection]]:
-    """Golden name -> (device, vpn) for one platform family."""
+def golden_cases(
+    platform: str, wan: str | None = None
+) -> dict[str, tuple[Device, VpnConnection]]:
+    """Golden name -> (device, vpn) for one platform (its usual WAN port unless `wan`)."""
     lan = {
         "01": IPv4Network("10.11.0.0/16"),
         "02": IPv4Network("10.12.0.0/16"),
     }
     cases = {
         "branch-01": (
-            device("branch-01", platform, "203.0.113.11", advertised_prefixes=(lan["01"],)),
+            device("branch-01", platform, "203.0.113.11", wan, advertised_prefixes=(lan["01"],)),
             branch_01(),
         ),
         "branch-01-nat": (
@@ -277,6 +275,7 @@ def golden_cases(platform: str) -> dict[str, tuple[Device, VpnConnection]]:
                 "branch-01",
                 platform,
                 "203.0.113.11",
+                wan,
                 advertised_prefixes=(lan["01"],),
                 local_outside_ip=IPv4Address("192.168.1.11"),
                 tunnel_numbers=(101, 102),
@@ -288,12 +287,13 @@ def golden_cases(platform: str) -> dict[str, tuple[Device, VpnConnection]]:
                 "branch-02",
                 platform,
                 "203.0.113.12",
+                wan,
                 advertised_prefixes=(lan["02"], IPv4Network("172.16.0.0/16")),
             ),
             branch_02(),
         ),
         "branch-04": (
-            device("branch-04", platform, "203.0.113.14", static_routes=(VPC_CIDR,)),
+            device("branch-04", platform, "203.0.113.14", wan, static_routes=(VPC_CIDR,)),
             branch_04(),
         ),
     }
@@ -332,6 +332,7 @@ def check_golden(name: str, text: str) -> None:
     """Compare text with tests/data/golden/<name>.txt; CGW_UPDATE_GOLDEN=1 rewrites the file."""
     path = GOLDEN_DIR / f"{name}.txt"
     if os.environ.get("CGW_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert path.exists(), f"no golden file {path}; run with CGW_UPDATE_GOLDEN=1 and review it"
     assert text == path.read_text(), f"{name}: rendering differs from {path}"

@@ -33,7 +33,7 @@ from cgw.platforms import Platform as CgwPlatform
 from cgw.platforms import get_platform
 from cgw.platforms.cisco_ios import algorithms, bgp_network
 
-CASES = golden_cases("cisco_ios")
+CASES = golden_cases("cisco_ios", wan="GigabitEthernet1")  # as the goldens were made
 Path = tuple[str, ...]
 
 

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from cgw.fleet import Outcome
     from cgw.workflow import DeviceJob, SshOptions
 
-_COMMAND_MODULES = ("fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo")
+_COMMAND_MODULES = (
+    "init", "fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo",
+)  # fmt: skip
 
 
 @dataclass

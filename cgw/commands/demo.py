@@ -13,11 +13,11 @@ from cgw.commands import Options, pass_options, printer
 
 # (cgw arguments, the exit code a healthy run gives, what the step shows)
 STEPS: tuple[tuple[tuple[str, ...], int, str], ...] = (
-    (("inventory", "check"), 0, "the inventory the demo wrote for its three routers"),
+    (("inventory", "check"), 0, "the inventory the demo wrote for its routers"),
     (("fetch", "--device", "branch-01"), 0, "both tunnels' parameters from the lab AWS"),
     (("render", "branch-02"), 0, "the Junos config cgw renders (PSKs masked)"),
     (("diff", "--all"), 2, "dry run against the bare routers: changes pending (exit 2)"),
-    (("push", "--all", "--yes"), 0, "backup, apply, verify, confirm on all three"),
+    (("push", "--all", "--yes"), 0, "backup, apply, verify, confirm on every router"),
     (("verify", "--all"), 0, "IKE, IPsec and BGP per tunnel from the routers + AWS telemetry"),
     (("diff", "--all"), 0, "a second dry run: nothing left to change (exit 0)"),
 )
@@ -27,18 +27,22 @@ STEPS: tuple[tuple[tuple[str, ...], int, str], ...] = (
 @click.option("--keep", is_flag=True, help="Keep the lab's folder (inventory, backups) after.")
 @pass_options
 def command(options: Options, keep: bool) -> int:
-    """Start the lab AWS and three simulated routers (IOS-XE, Junos, strongSwan), then run
+    """Start the lab AWS and a simulated router of every vendor cgw simulates, then run
     inventory check, fetch, render, diff, push, verify and diff again, as a user would."""
+    from cgw.extras import require_lab
+
+    require_lab("cgw demo")  # before the temp folder: a missing extra leaves nothing behind
     from cgw.cli import main
     from cgw.lab.sim_lab import lab_environment, start_sim_lab
     from cgw.secrets import PROCESS_MASKER
 
     out = printer()
     folder = Path(tempfile.mkdtemp(prefix="cgw-demo-"))
-    out.rich("[bold]cgw demo[/bold]: lab AWS (moto over HTTP) + simulated IOS-XE, Junos and"
-             " strongSwan routers, all on 127.0.0.1")  # fmt: skip
     started = time.monotonic()
     lab = start_sim_lab(folder)
+    kinds = ", ".join(dict.fromkeys(r.kind for r in lab.routers.values()))
+    out.rich(f"[bold]cgw demo[/bold]: lab AWS (moto over HTTP) + simulated routers ({kinds}),"
+             " all on 127.0.0.1")  # fmt: skip
     PROCESS_MASKER.add("password:lab", lab.env["CGW_LAB_PASSWORD"])
     results = []
     try:

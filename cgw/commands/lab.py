@@ -21,8 +21,12 @@ if TYPE_CHECKING:
 
 
 @click.group("lab")
-def command() -> None:
+@click.pass_context
+def command(ctx: click.Context) -> None:
     """Run the lab: an AWS emulator (moto) seeded like the example inventory."""
+    from cgw.extras import require_lab
+
+    require_lab(f"cgw lab {ctx.invoked_subcommand}")
 
 
 @command.command("aws")

@@ -61,6 +61,37 @@ SIM_BRANCHES = (
     SimBranch("branch-03", "strongswan", "203.0.113.13", (1, 2), "10.13.0.0/16"),
 )
 
+# Branches for vendors the example inventory does not name: 203.0.113.15 upwards, one each.
+EXTRA_BRANCH_START = 5
+
+
+def demo_branches() -> tuple[SimBranch, ...]:
+    """The example inventory's three seeded branches, then one for every other simulator.
+
+    A vendor whose simulator registers (`cgw.lab.routers`, `SIMULATOR`) joins the demo and the
+    end-to-end lab with no change here: its branch is `branch-05`, `branch-06`, ... in the
+    simulators' kind order, with its VPN connection created when the lab starts.
+    """
+    from cgw.lab.routers import all_simulators, simulator_for
+
+    covered = {simulator_for(b.platform).kind for b in SIM_BRANCHES}
+    extra: list[SimBranch] = []
+    for kind, simulator in sorted(all_simulators().items()):
+        if kind in covered:
+            continue
+        number = EXTRA_BRANCH_START + len(extra)
+        extra.append(
+            SimBranch(
+                f"branch-{number:02d}",
+                simulator.platforms[0],
+                f"203.0.113.{10 + number}",
+                (1, 2),
+                f"10.{10 + number}.0.0/16",
+            )
+        )
+    return (*SIM_BRANCHES, *extra)
+
+
 PASSWORD_ENV = "CGW_LAB_PASSWORD"
 HEADER = "# Written by cgw's lab for its simulated routers; rewritten each time the lab starts.\n"
 
@@ -129,17 +160,23 @@ def write_known_hosts(path: Path, lab_routers: Iterable[SimRouter]) -> None:
 
 
 def start_sim_lab(folder: Path, *, clock_rate: float = 60.0) -> SimLab:
-    """Start the lab AWS and the three simulated routers; write inventory and known_hosts."""
+    """Start the lab AWS and a simulated router per branch; write inventory and known_hosts."""
     from cgw.lab.aws_oracle import AwsOracle
     from cgw.lab.aws_server import run_lab_aws
     from cgw.lab.routers import SimClock, start_router
+    from cgw.lab.seed import SeedVpn, ensure_vpns
 
     folder.mkdir(parents=True, exist_ok=True)
     aws = run_lab_aws(port=0)
     lab = SimLab(folder=folder, aws=aws)
     password = secrets.token_urlsafe(18)
+    branches = demo_branches()
     try:
-        for branch in SIM_BRANCHES:
+        extra = [b for b in branches if b.name not in aws.vpn_ids]
+        rows = [SeedVpn(b.name, b.cgw_ip, 65000 + int(b.name[-2:]), "vgw") for b in extra]
+        if rows:
+            aws.vpn_ids.update(ensure_vpns(aws.endpoint, rows))
+        for branch in branches:
             # One judge per router: it reports AWS telemetry for the VPN that router terminates.
             oracle = AwsOracle([aws.vpn_ids[branch.name]])
             lab.routers[branch.name] = start_router(
@@ -154,7 +191,7 @@ def start_sim_lab(folder: Path, *, clock_rate: float = 60.0) -> SimLab:
                 clock=SimClock(rate=clock_rate),
             )
         inventory = lab.inventory
-        write_inventory(inventory, SIM_BRANCHES, lab.routers)
+        write_inventory(inventory, branches, lab.routers)
         write_known_hosts(lab.known_hosts, lab.routers.values())
         lab.env = {
             **aws.env,

@@ -26,6 +26,7 @@ from cgw.model import (
 from cgw.secrets import Masker
 
 if TYPE_CHECKING:
+    from cgw.parsing import CommandParsers
     from cgw.session import Session
     from cgw.verify import DeviceStatus
 
@@ -187,6 +188,7 @@ class Platform(Protocol):
     default_wan_interface: str  # used by ad hoc `cgw render --vpn --platform` without a flag
     options: type[PlatformOptions]  # the vendor's own `local:` settings (zones, dataplane, …)
     verify_commands: tuple[str, ...]  # what `cgw verify` runs, in order
+    parsers: CommandParsers  # every command it reads and the TextFSM template for each
     # The command that prints the software release (None: the platform has no release rules).
     version_command: str | None
 

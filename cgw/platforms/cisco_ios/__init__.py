@@ -128,6 +128,7 @@ class CiscoIosPlatform(CliPlatform):
 
     interface_name = "Tunnel{}"
     verify_commands = status.VERIFY_COMMANDS
+    parsers = status.PARSERS
 
     @property
     def deployer(self) -> Deployer:

@@ -110,6 +110,7 @@ class JunosPlatform(CliPlatform):
 
     interface_name = "st0.{}"
     verify_commands = status.VERIFY_COMMANDS
+    parsers = status.PARSERS
     options = JunosOptions
 
     @property

@@ -277,6 +277,7 @@ class StrongswanPlatform:
         return DEPLOYER
 
     verify_commands = status.VERIFY_COMMANDS
+    parsers = status.PARSERS
 
     def parse_status(self, outputs: Mapping[str, str]) -> ParsedStatus:
         """IKE/CHILD SAs from swanctl and BGP neighbours from FRR."""
