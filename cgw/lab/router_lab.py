@@ -163,7 +163,7 @@ def start_router_lab(
         for index, branch in enumerate(branches):
             port = port_base + index if port_base else 0
             config = (running_configs or {}).get(branch.platform)
-            text, files = _initial(config)
+            text, files = initial_config(config)
             try:
                 lab.routers[branch.name] = start_router(
                     branch.platform,
@@ -199,7 +199,7 @@ def start_router_lab(
     return lab
 
 
-def _initial(config: DeviceConfig | None) -> tuple[str | None, dict[str, str] | None]:
+def initial_config(config: DeviceConfig | None) -> tuple[str | None, dict[str, str] | None]:
     """A saved configuration as a simulator takes it: one text, or a host's files."""
     from cgw.model import RUNNING_CONFIG
 
