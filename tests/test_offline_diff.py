@@ -79,7 +79,9 @@ def assert_same_plan(lab: RouterLab, device: str, saved: Path, empty_known_hosts
     offline_json = cgw(lab, "diff", device, "--running-config", str(saved), "--json", **no_ssh)
     assert offline_text.stdout == online_text.stdout, offline_text.stderr
     assert offline_text.returncode == online_text.returncode
-    assert json.loads(offline_json.stdout) == json.loads(online_json.stdout)
+    offline, online = json.loads(offline_json.stdout), json.loads(online_json.stdout)
+    assert offline == online
+    assert [r["status"] for r in online["results"]] == ["ok"]
     assert offline_json.returncode == online_json.returncode == online_text.returncode
     return online_text.returncode
 
@@ -104,7 +106,8 @@ def test_offline_diff_gives_the_online_plan(
     # The bare router's saved configuration still plans the whole change, offline.
     for saved in save_again(bare, device):
         result = cgw(router_lab, "diff", device, "--running-config", str(saved), "--json")
-        assert result.returncode == 2 and json.loads(result.stdout)[0]["commands"]
+        assert result.returncode == 2
+        assert json.loads(result.stdout)["results"][0]["data"]["commands"]
 
 
 def save_again(folder: Path, device: str) -> list[Path]:
