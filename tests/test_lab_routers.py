@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -490,3 +491,149 @@ def test_host_key_pinning_and_rotation(router_factory, tmp_path: Path) -> None: 
     router.rotate_host_key()
     with pytest.raises(NetmikoTimeoutException, match="does not match"):
         connect(router, **pinned)
+
+
+# --- the registry: vendors found by what their modules declare ------------------------------
+
+
+def test_every_platform_has_a_simulator_and_every_simulator_an_oracle_parser() -> None:
+    from cgw.lab.aws_oracle import all_parsers
+    from cgw.lab.routers import all_simulators, simulator_for
+    from cgw.platforms import all_platforms
+
+    for name in all_platforms():
+        assert name in simulator_for(name).platforms
+    assert set(all_simulators()) <= set(all_parsers())
+
+
+def test_simulators_never_import_the_product_platforms() -> None:
+    """The lab is an independent judge: no simulator or oracle module imports cgw.platforms."""
+    import ast
+
+    import cgw.lab
+
+    lab = Path(cgw.lab.__file__).parent
+    offenders = []
+    for path in [*(lab / "routers").glob("*.py"), *(lab / "aws_oracle").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("cgw.platforms")]
+    assert offenders == []
+
+
+TOY_SIMULATOR = """
+from cgw.lab.routers.shell import Reply
+from cgw.lab.routers.simulator import Simulator
+
+
+class ToyState:
+    def __init__(self, setup):
+        self.setup = setup
+        self.config = setup.initial_config or "peer 198.51.100.11\\n"
+
+    def running_config(self):
+        return self.config
+
+
+class ToyShell:
+    echo = True
+
+    def __init__(self, state):
+        self.state = state
+
+    def greeting(self):
+        return ""
+
+    def prompt(self):
+        return "toy> "
+
+    def invalid(self, line):
+        return Reply("?\\n")
+
+    def handle(self, line):
+        if line.strip() == "show peers":
+            verdict = self.state.setup.context.verdict(self.state.running_config())
+            return Reply("".join(f"{p} {v.ike_up}\\n" for p, v in sorted(verdict.tunnels.items())))
+        return self.invalid(line)
+
+
+def build(setup):
+    state = ToyState(setup)
+    return state, lambda: ToyShell(state)
+
+
+SIMULATOR = Simulator(
+    kind="toy", platforms=("toy_os",), default_username="admin", wan_interface="wan0", build=build
+)
+"""
+
+TOY_PARSER = """
+from cgw.lab.aws_oracle.router import ConfigParser, RouterConfig, RouterPeer
+
+
+def parse_toy(text):
+    lines = [line.split() for line in text.splitlines()]
+    return RouterConfig(peers=[RouterPeer(w[1], "toy") for w in lines if w[:1] == ["peer"]])
+
+
+PARSER = ConfigParser(kind="toy", parse=parse_toy)
+"""
+
+
+def test_a_new_vendor_is_one_simulator_module_and_one_parser_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A toy vendor dropped into both packages is found, started by platform name and parsed."""
+    import cgw.lab.aws_oracle as aws_oracle
+    import cgw.lab.routers as routers
+
+    for package, text in ((routers, TOY_SIMULATOR), (aws_oracle, TOY_PARSER)):
+        folder = tmp_path / package.__name__.rsplit(".", 1)[1]
+        folder.mkdir()
+        (folder / "toy.py").write_text(text)
+        monkeypatch.setattr(package, "__path__", [*package.__path__, str(folder)])
+    routers.all_simulators.cache_clear()
+    aws_oracle.all_parsers.cache_clear()
+    try:
+        assert routers.simulator_for("toy_os").kind == "toy"
+        parsed = aws_oracle.parse_running_config("toy", "peer 198.51.100.7\n")
+        assert [p.address for p in parsed.peers] == ["198.51.100.7"]
+        router = start_router(
+            "toy_os",
+            hostname="toy-01",
+            username="admin",
+            password=PASSWORD,
+            host_key_path=tmp_path / "toy.key",
+            oracle=SeenPeersOracle(),
+        )
+        try:
+            assert router.kind == "toy"
+            connection = ConnectHandler(
+                device_type="generic",
+                host="127.0.0.1",
+                port=router.port,
+                username="admin",
+                password=PASSWORD,
+                allow_agent=False,
+                use_keys=False,
+                conn_timeout=5,
+            )
+            try:
+                shown = connection.send_command("show peers", expect_string=r"toy> ")
+            finally:
+                connection.disconnect()
+            assert str(shown).split() == [AWS_T1, "True"]
+        finally:
+            router.stop()
+    finally:
+        monkeypatch.undo()
+        routers.all_simulators.cache_clear()
+        aws_oracle.all_parsers.cache_clear()
+        sys.modules.pop("cgw.lab.routers.toy", None)
+        sys.modules.pop("cgw.lab.aws_oracle.toy", None)

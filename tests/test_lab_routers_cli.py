@@ -213,3 +213,19 @@ def test_refuses_to_overwrite_an_inventory_it_did_not_write(
     assert done.returncode == 1
     assert "was not written by cgw's lab" in done.stderr
     assert (inventory / "hosts.yaml").read_text().startswith("core-01")
+
+
+def test_refuses_an_endpoint_that_is_not_a_local_lab(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    done = subprocess.run(
+        [*CGW, "lab", "routers", "--inventory-dir", str(tmp_path / "lab")],
+        env={**user_env, "AWS_ENDPOINT_URL": "https://ec2.us-east-1.amazonaws.com"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "cgw: error: AWS_ENDPOINT_URL=https://ec2.us-east-1.amazonaws.com is not a lab AWS on"
+        " 127.0.0.1 (start `cgw lab aws`)"
+    ]
+    assert not (tmp_path / "lab").exists()

@@ -35,6 +35,11 @@ OUTSIDE_POOLS: Mapping[str, IPv4Network | IPv6Network] = {
     "PrivateIpv4": IPv4Network("100.64.255.0/24"),
     "Ipv6": IPv6Network("2001:db8:a5::/64"),
 }
+# Where a large lab (`cgw lab routers --count N`) goes on once the pool above is used up
+# (benchmarking range; these addresses only ever appear in configurations).
+OUTSIDE_OVERFLOW: Mapping[str, tuple[IPv4Network, ...]] = {
+    "PublicIpv4": (IPv4Network("198.18.128.0/17"),),
+}
 
 _PSK_ALPHABET = string.ascii_letters + string.digits + "_."
 _PSK_PATTERN = re.compile(r"[A-Za-z0-9_.]{8,64}")
@@ -198,6 +203,10 @@ def allocate_outside_ip(pool_name: str, used: Iterable[str]) -> str:
     for index, host in enumerate(pool.hosts()):
         if index >= 9 and host not in taken:  # leave .1-.9 to the lab's routers/gateways
             return str(host)
+    for overflow in OUTSIDE_OVERFLOW.get(pool_name, ()):
+        for host in overflow.hosts():
+            if host not in taken:
+                return str(host)
     raise TunnelOptionError(f"The lab's outside address pool {pool} is exhausted.")
 
 

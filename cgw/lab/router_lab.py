@@ -13,9 +13,10 @@ import secrets
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from cgw.errors import CgwError
 from cgw.lab.sim_lab import (
@@ -108,6 +109,19 @@ class RouterLab:
             list(pool.map(lambda router: router.stop(), self.routers.values()))
 
 
+def check_lab_endpoint(endpoint: str) -> None:
+    """Only a lab AWS on this machine: routers are never provisioned against a real account."""
+    host = urlsplit(endpoint).hostname or ""
+    try:
+        loopback = host == "localhost" or ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise LabRoutersError(
+            f"AWS_ENDPOINT_URL={endpoint} is not a lab AWS on 127.0.0.1 (start `cgw lab aws`)"
+        )
+
+
 def check_inventory_dir(folder: Path) -> None:
     """Refuse to overwrite an inventory the lab did not write."""
     for name in INVENTORY_FILES:
@@ -135,6 +149,7 @@ def start_router_lab(
     from cgw.lab.routers import SimClock, start_router
     from cgw.lab.seed import LAB_CREDENTIALS, SeedVpn, ensure_vpns
 
+    check_lab_endpoint(endpoint)
     check_inventory_dir(folder)
     rows = [SeedVpn(b.name, b.cgw_ip, bgp_asn(i), "vgw") for i, b in enumerate(branches)]
     try:
@@ -148,7 +163,7 @@ def start_router_lab(
         for index, branch in enumerate(branches):
             port = port_base + index if port_base else 0
             config = (running_configs or {}).get(branch.platform)
-            text, files = _initial(config)
+            text, files = initial_config(config)
             try:
                 lab.routers[branch.name] = start_router(
                     branch.platform,
@@ -184,7 +199,7 @@ def start_router_lab(
     return lab
 
 
-def _initial(config: DeviceConfig | None) -> tuple[str | None, dict[str, str] | None]:
+def initial_config(config: DeviceConfig | None) -> tuple[str | None, dict[str, str] | None]:
     """A saved configuration as a simulator takes it: one text, or a host's files."""
     from cgw.model import RUNNING_CONFIG
 

@@ -196,13 +196,24 @@ class _Existing:
             for c in ec2.describe_customer_gateways()["CustomerGateways"]
             if c.get("State") == "available"
         }
+        # Tags, not DescribeVpnConnections: that one renders every connection's XML.
+        gone = {
+            str(v["VpnConnectionId"])
+            for v in ec2.describe_vpn_connections(
+                Filters=[{"Name": "state", "Values": ["deleted", "deleting"]}]
+            )["VpnConnections"]
+        }
         vpns: dict[str, str] = {}
-        for vpn in ec2.describe_vpn_connections()["VpnConnections"]:
-            if vpn.get("State") in ("deleted", "deleting"):
-                continue
-            for tag in vpn.get("Tags", []):
-                if tag.get("Key") == "Name":
-                    vpns.setdefault(str(tag["Value"]), str(vpn["VpnConnectionId"]))
+        pages = ec2.get_paginator("describe_tags").paginate(
+            Filters=[
+                {"Name": "resource-type", "Values": ["vpn-connection"]},
+                {"Name": "key", "Values": ["Name"]},
+            ]
+        )
+        for page in pages:
+            for tag in page["Tags"]:
+                if tag["ResourceId"] not in gone:
+                    vpns.setdefault(str(tag["Value"]), str(tag["ResourceId"]))
         return cls(gateways, vpns)
 
 

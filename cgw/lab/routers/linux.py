@@ -938,7 +938,12 @@ class LinuxShell:
 def _build_linux(setup: RouterSetup) -> tuple[LinuxState, Callable[[], LinuxShell]]:
     """A host as after boot: seed files, then `setup.initial_files` (swanctl loaded, FRR read).
 
-    `setup.initial_config` is the host's /etc/frr/frr.conf.
+    `setup.initial_config` is the host's /etc/frr/frr.conf. Behaviour at boot (table row form):
+
+    - strongSwan 5.8+ with charon-systemd: `swanctl --load-all --noprompt` once charon is up.
+      Source: strongSwan `init/systemd-swanctl/strongswan-swanctl.service.in` (ExecStartPost).
+    - FRR 7+ in integrated-config mode: the daemons read /etc/frr/frr.conf only; fragments
+      elsewhere are not read. Source: FRR user guide, vtysh "Integrated configuration mode".
     """
     state = LinuxState(setup.context, outside_ip=setup.outside_ip)
     state.seed()
