@@ -90,6 +90,17 @@ def test_default_folder_is_inventory_in_the_working_folder(
     assert main(["inventory", "check"]) == 0
 
 
+def test_default_folder_follows_the_inventory_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CGW_INVENTORY", str(tmp_path / "site"))
+    assert _init([]) == 0
+    assert "next: edit them, then `cgw inventory check`" in capsys.readouterr().out
+    assert main(["inventory", "check"]) == 0
+    assert main(["-i", str(tmp_path / "other"), "init"]) == 0
+    assert (tmp_path / "other" / "groups.yaml").is_file()
+
+
 @pytest.mark.parametrize("existing", INVENTORY_FILES)
 def test_refuses_to_overwrite_any_file_and_writes_nothing(
     existing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
