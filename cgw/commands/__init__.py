@@ -20,9 +20,7 @@ if TYPE_CHECKING:
     from cgw.fleet import Outcome
     from cgw.workflow import DeviceJob, SshOptions
 
-_COMMAND_MODULES = (
-    "init", "fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo",
-)  # fmt: skip
+_COMMAND_MODULES = ("init", "fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo")
 
 
 @dataclass
