@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,24 @@ _INVENTORY_KEYS = (
     | set(VpnSpec.model_fields)
     | set(LocalSpec.model_fields)
 )
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """`main()` configures logging for the process; put it back for the tests that follow."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {
+        name: logger.level
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(levels.get(name, logging.NOTSET))
 
 
 def _init(argv: list[str]) -> int:
@@ -88,6 +108,17 @@ def test_default_folder_is_inventory_in_the_working_folder(
     assert _init([]) == 0
     assert (tmp_path / "inventory" / "hosts.yaml").is_file()
     assert main(["inventory", "check"]) == 0
+
+
+def test_default_folder_follows_the_inventory_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CGW_INVENTORY", str(tmp_path / "site"))
+    assert _init([]) == 0
+    assert "next: edit them, then `cgw inventory check`" in capsys.readouterr().out
+    assert main(["inventory", "check"]) == 0
+    assert main(["-i", str(tmp_path / "other"), "init"]) == 0
+    assert (tmp_path / "other" / "groups.yaml").is_file()
 
 
 @pytest.mark.parametrize("existing", INVENTORY_FILES)

@@ -20,9 +20,7 @@ if TYPE_CHECKING:
     from cgw.fleet import FleetRun, Outcome
     from cgw.workflow import DeviceJob, Resolved, SshOptions
 
-_COMMAND_MODULES = (
-    "init", "fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo",
-)  # fmt: skip
+_COMMAND_MODULES = ("init", "fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo")
 
 
 @dataclass

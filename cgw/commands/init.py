@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cgw.commands import printer
+from cgw.commands import Options, pass_options, printer
 from cgw.errors import CgwError
 
 if TYPE_CHECKING:
@@ -140,26 +140,26 @@ def write_new_files(folder: Path, files: Mapping[str, str]) -> list[Path]:
 
 
 @click.command("init")
-@click.argument(
-    "directory", required=False, default=Path("inventory"), type=click.Path(path_type=Path),
-)  # fmt: skip
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--example", is_flag=True,
     help="Write the example inventory whose devices match `cgw lab aws` instead.",
 )  # fmt: skip
-def command(directory: Path, example: bool) -> int:
-    """Write a commented starter inventory into DIRECTORY [./inventory].
+@pass_options
+def command(options: Options, directory: Path | None, example: bool) -> int:
+    """Write a commented starter inventory into DIRECTORY [the inventory, ./inventory].
 
     hosts.yaml, groups.yaml and defaults.yaml, with one example device per platform; an
     existing file is never overwritten. Edit them, then run `cgw inventory check`.
     """
     from cgw.platforms import all_platforms
 
+    folder = directory if directory is not None else options.inventory
     files = example_inventory() if example else starter_inventory(all_platforms())
-    written = write_new_files(directory, files)
+    written = write_new_files(folder, files)
     out = printer()
     for path in written:
         out.text(f"wrote {path}")
-    inventory = "" if directory == Path("inventory") else f" -i {directory}"
+    inventory = "" if folder == options.inventory else f" -i {folder}"
     out.text(f"next: edit them, then `cgw{inventory} inventory check`")
     return 0
