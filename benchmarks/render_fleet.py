@@ -33,22 +33,14 @@ from cgw.render import render_config, templates_root
 from cgw.secrets import PreSharedKey
 
 PLATFORMS = ("cisco_xe", "cisco_ios", "juniper_junos", "strongswan")
-WAN = {
-    "cisco_xe": "GigabitEthernet1",
-    "cisco_ios": "GigabitEthernet0/0",
-    "juniper_junos": "ge-0/0/0.0",
-    "strongswan": "eth0",
-}
+WAN = {"cisco_xe": "GigabitEthernet1", "cisco_ios": "GigabitEthernet0/0",
+       "juniper_junos": "ge-0/0/0.0", "strongswan": "eth0"}
 SHAPES = (
     (("ikev2",), ("AES256-GCM-16",), ("SHA2-256",), (20,)),
     (("ikev2",), ("AES256",), ("SHA2-256",), (14,)),
     (("ikev1",), ("AES128",), ("SHA1",), (2,)),
-    (
-        ("ikev1", "ikev2"),
-        ("AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"),
-        ("SHA1", "SHA2-256", "SHA2-384", "SHA2-512"),
-        (2, 14, 15, 16, 19, 20, 21, 24),
-    ),
+    (("ikev1", "ikev2"), ("AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"),
+     ("SHA1", "SHA2-256", "SHA2-384", "SHA2-512"), (2, 14, 15, 16, 19, 20, 21, 24)),
 )
 
 
@@ -64,21 +56,19 @@ def synthetic_fleet(count: int, seed: int = 7) -> list[tuple[Device, VpnConnecti
         tunnels = []
         for n in (1, 2):
             inside = IPv4Network(f"169.254.{(i // 32) % 250 + 6}.{(i % 32) * 8 + (n - 1) * 4}/30")
-            tunnels.append(
-                Tunnel(
-                    number=n,
-                    aws_outside_ip=IPv4Address("100.100.0.0") + 2 * i + n,
-                    cgw_outside_ip=cgw_ip,
-                    inside_cidr=inside,
-                    aws_inside_ip=inside.network_address + 1,
-                    cgw_inside_ip=inside.network_address + 2,
-                    psk=PreSharedKey(f"Bench{i}x{n}" + "k" * 20),
-                    ike_versions=versions,
-                    phase1=Proposal(enc, integ, tuple(g for g in groups if g != 5), 28800, phase=1),
-                    phase2=Proposal(enc, integ, groups, 3600, phase=2),
-                    bgp=BgpPeering(64512, 65000 + i % 500) if routing == "bgp" else None,
-                )
-            )
+            tunnels.append(Tunnel(
+                number=n,
+                aws_outside_ip=IPv4Address("100.100.0.0") + 2 * i + n,
+                cgw_outside_ip=cgw_ip,
+                inside_cidr=inside,
+                aws_inside_ip=inside.network_address + 1,
+                cgw_inside_ip=inside.network_address + 2,
+                psk=PreSharedKey(f"Bench{i}x{n}" + "k" * 20),
+                ike_versions=versions,
+                phase1=Proposal(enc, integ, tuple(g for g in groups if g != 5), 28800, phase=1),
+                phase2=Proposal(enc, integ, groups, 3600, phase=2),
+                bgp=BgpPeering(64512, 65000 + i % 500) if routing == "bgp" else None,
+            ))
         vpn = VpnConnection(
             id=f"vpn-{i:017x}",
             type="ipsec.1",
@@ -114,9 +104,7 @@ def bare_jinja_jobs(
         if folder not in environments:
             environments[folder] = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(str(templates_root() / folder)),
-                undefined=jinja2.StrictUndefined,
-                trim_blocks=True,
-                lstrip_blocks=True,
+                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                 keep_trailing_newline=True,
             )
         return environments[folder].get_template(name)
