@@ -10,11 +10,13 @@ any key-bearing field of AWS's and devices' formats is blanked even when the key
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from cgw.encodings import (
     NINE_TOKEN,
@@ -89,11 +91,15 @@ _LABEL = re.compile(r"<((?:psk|secret)[^<>\s]*)>")
 
 def mask_secret_fields(text: str) -> str:
     """Blank every key-bearing field of AWS's and devices' formats, and every `$9$` string."""
-    for pattern in _AWS_SECRET_FIELDS:
-        text = pattern.sub(lambda m: f"{m.group(1)}<psk>{m.group(3)}", text)
-    for pattern in _DEVICE_SECRET_FIELDS:
-        text = pattern.sub(_blank_value, text)
-    return NINE_TOKEN.sub("<secret>", text)
+    lowered = text.lower()
+    # The patterns are slow on long text without their keyword: look for the keyword first.
+    if any(word in lowered for word in ("pre_shared", "preshared", "secretstring")):
+        for pattern in _AWS_SECRET_FIELDS:
+            text = pattern.sub(lambda m: f"{m.group(1)}<psk>{m.group(3)}", text)
+    if "pre-shared-key" in lowered or "secret" in lowered:
+        for pattern in _DEVICE_SECRET_FIELDS:
+            text = pattern.sub(_blank_value, text)
+    return NINE_TOKEN.sub("<secret>", text) if "$9$" in text else text
 
 
 def _blank_value(match: re.Match[str]) -> str:
@@ -131,7 +137,7 @@ class Masker:
         self._lock = threading.Lock()
         self._labels: dict[str, str] = {}  # value → label
         # Published together and never mutated: every encoded form → label, and their pattern.
-        self._compiled: tuple[re.Pattern[str] | None, dict[str, str]] = (None, {})
+        self._compiled = _Compiled.of({})
         for label, value in (secrets or {}).items():
             self.add(label, value)
 
@@ -152,8 +158,7 @@ class Masker:
                 for form in secret_forms(known_value)
                 if len(form) >= _EDGE_MIN
             }
-            ordered = sorted(forms, key=len, reverse=True)
-            self._compiled = (re.compile("|".join(re.escape(f) for f in ordered)), forms)
+            self._compiled = _Compiled.of(forms)
 
     def learn(self, text: str) -> None:
         """Register every key a device configuration holds (decoded), labelled `<secret>`."""
@@ -180,36 +185,13 @@ class Masker:
         With edges, a piece of a secret at the start or end of the text (a key split over two
         chunks of a stream) is hidden too.
         """
-        pattern, forms = self._compiled
-        if pattern is not None:
-            text = pattern.sub(lambda m: f"<{forms.get(m.group(0), UNKNOWN_LABEL)}>", text)
-            if edges:
-                text = self._mask_edges(text, list(forms.items()))
+        compiled = self._compiled
+        for form, label in compiled.ordered:
+            if form in text:
+                text = text.replace(form, f"<{label}>")
+        if edges and compiled.ordered:
+            text = compiled.mask_edges(text)
         return mask_secret_fields(text)
-
-    @staticmethod
-    def _mask_edges(text: str, forms: list[tuple[str, str]]) -> str:
-        if len(text) < _EDGE_MIN:
-            return text
-        head, tail = 0, 0
-        head_label = tail_label = ""
-        first, last = text[0], text[-1]
-        for form, label in forms:
-            for size in range(min(len(form) - 1, len(text)), max(tail, _EDGE_MIN - 1), -1):
-                if form[size - 1] == last and text.endswith(form[:size]):
-                    tail, tail_label = size, label
-                    break
-            for size in range(min(len(form) - 1, len(text)), max(head, _EDGE_MIN - 1), -1):
-                if form[-size] == first and text.startswith(form[-size:]):
-                    head, head_label = size, label
-                    break
-        if head + tail > len(text):
-            return f"<{head_label or tail_label}>"
-        if tail:
-            text = text[: len(text) - tail] + f"<{tail_label}>"
-        if head:
-            text = f"<{head_label}>" + text[head:]
-        return text
 
     def mask_all(self, texts: Iterable[str]) -> list[str]:
         return [self.mask(t) for t in texts]
@@ -233,6 +215,53 @@ class Masker:
             else:
                 removed.clear()
         return "".join(masked)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """What a Masker matches, built once per change and never mutated (so `mask` needs no lock):
+    every form longest first; for chunk edges, built on first use, the prefixes (by last
+    character) and suffixes (by first character) of every form, longest first."""
+
+    ordered: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, forms: Mapping[str, str]) -> _Compiled:
+        return cls(tuple(sorted(forms.items(), key=lambda item: len(item[0]), reverse=True)))
+
+    @functools.cached_property
+    def prefixes(self) -> Mapping[str, tuple[tuple[str, str], ...]]:
+        found: dict[str, list[tuple[str, str]]] = {}
+        for form, label in self.ordered:
+            for size in range(_EDGE_MIN, len(form)):
+                found.setdefault(form[size - 1], []).append((form[:size], label))
+        return {c: tuple(sorted(p, key=lambda x: -len(x[0]))) for c, p in found.items()}
+
+    @functools.cached_property
+    def suffixes(self) -> Mapping[str, tuple[tuple[str, str], ...]]:
+        found: dict[str, list[tuple[str, str]]] = {}
+        for form, label in self.ordered:
+            for size in range(_EDGE_MIN, len(form)):
+                found.setdefault(form[-size], []).append((form[-size:], label))
+        return {c: tuple(sorted(p, key=lambda x: -len(x[0]))) for c, p in found.items()}
+
+    def mask_edges(self, text: str) -> str:
+        """Hide a piece of a secret that ends the text or starts it (a secret split in two)."""
+        if len(text) < _EDGE_MIN:
+            return text
+        tail = next(
+            ((p, lb) for p, lb in self.prefixes.get(text[-1], ()) if text.endswith(p)), None
+        )
+        head = next(
+            ((s, lb) for s, lb in self.suffixes.get(text[0], ()) if text.startswith(s)), None
+        )
+        if tail is not None and head is not None and len(tail[0]) + len(head[0]) > len(text):
+            return f"<{head[1]}>"
+        if tail is not None:
+            text = text[: len(text) - len(tail[0])] + f"<{tail[1]}>"
+        if head is not None:
+            text = f"<{head[1]}>" + text[len(head[0]) :]
+        return text
 
 
 _RUN_MASKER: contextvars.ContextVar[Masker | None] = contextvars.ContextVar(

@@ -19,6 +19,8 @@ from envelope import parse_envelope
 
 from cgw.lab.sim_lab import SimLab, start_sim_lab
 
+pytestmark = pytest.mark.timeout(600)  # a lab, a fleet push and the safety nets per test
+
 DEVICES = ("branch-01", "branch-02", "branch-03")
 # The lab's clock runs 60x, so a revert timer or `commit confirmed` left behind by an abandoned
 # push (minutes on a real router) restores the device within seconds.

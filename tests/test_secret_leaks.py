@@ -137,6 +137,7 @@ def test_leak_search_finds_what_it_must() -> None:
     assert not leaks("pre-shared-key <psk:tunnel1>", [key])
 
 
+@pytest.mark.timeout(900)  # about 30 real cgw runs against three routers
 def test_no_key_in_any_output_first_push_then_after_a_key_change_at_aws(
     lab: SimLab, tmp_path: Path
 ) -> None:
@@ -146,9 +147,9 @@ def test_no_key_in_any_output_first_push_then_after_a_key_change_at_aws(
     rotate_tunnel1_keys(lab)
     secrets += [*ROTATED.values(), *lab_keys(lab)]
     after = run(lab, "diff", "--all", logs=tmp_path / "rotated-diff")
-    assert any("changed>" in text for name, text in after if "stdout" in name), (
-        "a changed key must show as changed"
-    )
+    [shown] = [text for name, text in after if name.endswith("stdout")]
+    # A changed key shows as changed on each platform, never as two identical lines.
+    assert shown.count("<psk:tunnel1 changed>") == len(DEVICES), shown
     channels += after
     channels += every_command(lab, tmp_path / "rotated")
     found = {name: hits for name, text in channels if (hits := leaks(text, sorted(set(secrets))))}
@@ -183,5 +184,5 @@ def test_demo_prints_no_key(
     code = main(["-vvv", "demo"])
     out, err = capfd.readouterr()
     assert code == 0, out[-3000:] + err[-3000:]
-    assert len(secrets) == 7
+    assert len(secrets) >= 7  # 6 keys (the lab AWS may be shared in-process) + password
     assert not leaks(out, secrets) and not leaks(err, secrets)
