@@ -26,6 +26,7 @@ from cgw.platforms.base import Deployer
 from cgw.platforms.juniper_junos import algorithms, status
 from cgw.platforms.juniper_junos.options import JunosOptions
 from cgw.platforms.juniper_junos.release import JunosRelease, parse_release, release_of
+from cgw.platforms.juniper_junos.syntax import logical_interface
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
@@ -76,11 +77,6 @@ def junos_tunnel(view: TunnelView, index: int, release: JunosRelease | None) -> 
         st0_unit=view.interface_number,
         static_preference=STATIC_ROUTE_PREFERENCES[index],
     )
-
-
-def logical_interface(name: str) -> str:
-    """A Junos logical interface name: `ge-0/0/0` means unit 0, as Junos displays it."""
-    return name if "." in name else f"{name}.0"
 
 
 def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:

@@ -41,6 +41,7 @@ from cgw.platforms.juniper_junos import rules
 from cgw.platforms.juniper_junos.options import JunosOptions
 from cgw.platforms.juniper_junos.release import JunosRelease, private_commit_confirmed, release_of
 from cgw.platforms.juniper_junos.secret9 import NINE_MAGIC, NineDecodeError, decode_nine
+from cgw.platforms.juniper_junos.syntax import logical_interface
 from cgw.secrets import PROCESS_MASKER
 
 if TYPE_CHECKING:
@@ -113,8 +114,6 @@ class JunosScope:
         assigned: frozenset[str] = frozenset(),
     ) -> JunosScope:
         """The scope of objects named `prefix`: `assigned` st0 units plus those described so."""
-        from cgw.platforms.juniper_junos import logical_interface  # the package imports us
-
         local = device.local
         values = {
             "untrust_zone": options_of(device, JunosOptions).untrust_zone,
