@@ -250,7 +250,6 @@ def plan_on_session(session: Session, job: DeviceJob) -> tuple[DeviceJob, Device
     """
     job = with_release(session, job)
     running = get_platform(job.device.platform).deployer.read_running(session)
-    learn_secrets(running)
     return job, running, plan_running(job, running)
 
 
@@ -263,15 +262,23 @@ def learn_secrets(config: DeviceConfig) -> None:
 
 
 def plan_running(job: DeviceJob, running: DeviceConfig) -> Plan:
-    """The plan from a running configuration, read from the device now or saved earlier."""
+    """The plan from a running configuration, read from the device now or saved earlier.
+
+    Without a release (inventory or `show version`), the configuration's own version line
+    (`version 17.9`, `set version 21.4R3`) names it, so a saved config plans as its device does.
+    """
     from cgw.push import plan_change
+
+    learn_secrets(running)  # a key only the device holds (an old one) is masked from now on
+    platform = get_platform(job.device.platform)
+    if job.device.release is None and platform.version_command is not None:
+        release = platform.parse_release(running.text)
+        if release is not None:
+            job = replace(job, device=replace(job.device, release=release))
 
     deployer = get_platform(job.device.platform).deployer
     intended = intended_config(job)
-    plan = plan_change(deployer, running, job.device, job.vpn, intended)
-    if job.device.release is not None:
-        plan = replace(plan, notes=(*plan.notes, f"rendered for release {job.device.release}"))
-    return plan
+    return plan_change(deployer, running, job.device, job.vpn, intended)
 
 
 def plan_device(job: DeviceJob, ssh: SshOptions) -> Plan:

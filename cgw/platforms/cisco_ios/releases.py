@@ -17,6 +17,8 @@ VERSION_COMMAND = "show version"
 # `Version 17.9.4a,`; classic IOS and IOS-XE 3.x print only the IOS line (`Version 15.8(3)M2,`).
 _IOS_LINE = re.compile(r"^Cisco IOS Software\b.*?,\s*Version\s+([^\s,]+)", re.M)
 _XE_LINE = re.compile(r"^Cisco IOS XE Software, Version\s+(\S+)", re.M)
+# A saved `show running-config` names its release train on its own line: `version 17.9`.
+_CONFIG_LINE = re.compile(r"^version (\d+\.\d+)\s*$", re.M)
 _NUMBERS = re.compile(r"^(\d+)\.(\d+)")
 
 WEAK_IKEV2_GROUPS = frozenset({1, 2, 5, 24})
@@ -48,7 +50,8 @@ def parse_release(output: str) -> str | None:
         return found.group(1)
     found = _XE_LINE.search(output)
     if found is None:
-        return None
+        config = _CONFIG_LINE.search(output)
+        return config.group(1) if config else None
     return ".".join(p.lstrip("0") or "0" for p in found.group(1).split("."))
 
 

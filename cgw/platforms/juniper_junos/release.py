@@ -17,6 +17,8 @@ _RELEASE_LINES: Final = (
     re.compile(r"^Junos:\s+(\S+)\s*$", re.MULTILINE),
     re.compile(r"^JUNOS Software Release \[(\S+)\]\s*$", re.MULTILINE),
     re.compile(r"^JUNOS (?:EX\s+Software Suite|Base OS boot) \[(\S+)\]\s*$", re.MULTILINE),
+    # A saved configuration's own statement: `set version 21.4R3.15` (display set).
+    re.compile(r"^set version (\S+)\s*$", re.MULTILINE),
 )
 _RELEASE: Final = re.compile(r"(\d+)\.(\d+)([A-Z])(\d+)?")
 
