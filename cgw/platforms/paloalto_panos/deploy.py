@@ -132,8 +132,8 @@ class PanosScope:
     def owns(self, path: str) -> bool:
         """Whether the statement `path` (a `set` line without `set `) is cgw's for this VPN."""
         for root in self._roots:
-            if path.startswith(f"{root} "):
-                return self._named(path[len(root) + 1 :].split(" ", 1)[0])
+            if path.startswith(f"{root} ") and self._named(path[len(root) + 1 :].split(" ", 1)[0]):
+                return True
         return any(
             (m := re.match(p, path)) is not None and m.group(1) in self.units
             for p in self._unit_patterns
