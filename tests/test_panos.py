@@ -232,7 +232,7 @@ def test_every_line_is_one_set_statement_in_canonical_form(name: str) -> None:
 
 # --- algorithms and releases -----------------------------------------------------------------
 def test_release_is_read_from_show_system_info() -> None:
-    output = "hostname: PA-VM\nmodel: PA-VM\nsw-version: 10.2.4-h3\nglobal-protect-client-package-version: 0.0.0\n"
+    output = "hostname: PA-VM\nmodel: PA-VM\nsw-version: 10.2.4-h3\nvpn-disable-mode: off\n"
     assert parse_release(output) == "10.2.4-h3"
     assert release_tuple("10.2.4-h3") == (10, 2)
     assert release_tuple(None) == (11, 1)
@@ -282,16 +282,15 @@ def test_advanced_routing_renders_a_logical_router_and_needs_10_2() -> None:
     advanced = with_local(device, options=PanosOptions(routing_engine="advanced", router="lr1"))
     text = PANOS.render(advanced, vpn).text
     assert "set network logical-router lr1 vrf default interface tunnel.1" in text
-    assert (
-        "set network logical-router lr1 vrf default bgp peer-group aws-vpn-0a1b2c3d4e5f60011 connection-options timers aws-vpn-0a1b2c3d4e5f60011"
-        in text
-    )
+    group = "aws-vpn-0a1b2c3d4e5f60011"
+    bgp = "set network logical-router lr1 vrf default bgp"
+    assert f"{bgp} peer-group {group} connection-options timers {group}" in text
     assert (
         "set network routing-profile bgp timer-profile aws-vpn-0a1b2c3d4e5f60011 hold-time 30"
         in text
     )
     assert "virtual-router" not in text
-    with pytest.raises(RenderError, match="10.2"):
+    with pytest.raises(RenderError, match=r"10\.2"):
         PANOS.render(replace(advanced, release="10.1.9"), vpn)
 
 
@@ -372,14 +371,9 @@ def test_a_changed_leaf_is_one_set_and_a_changed_list_is_replaced() -> None:
         "ike-crypto-profiles aws-vpn-0a1b2c3d4e5f60011-t2 encryption [ aes-128-cbc aes-256-cbc ]",
     )
     commands = plan_for(running).commands
-    assert (
-        "delete network ike crypto-profiles ike-crypto-profiles aws-vpn-0a1b2c3d4e5f60011-t2 encryption"
-        in commands
-    )
-    assert (
-        "set network ike crypto-profiles ike-crypto-profiles aws-vpn-0a1b2c3d4e5f60011-t2 encryption aes-256-cbc"
-        in commands
-    )
+    profile = "network ike crypto-profiles ike-crypto-profiles aws-vpn-0a1b2c3d4e5f60011-t2"
+    assert f"delete {profile} encryption" in commands
+    assert f"set {profile} encryption aes-256-cbc" in commands
     assert sum("lifetime seconds 3600" in c for c in commands) == 2
     assert not any(c.startswith("delete") and "lifetime" in c for c in commands)
 
