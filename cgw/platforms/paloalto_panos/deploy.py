@@ -285,6 +285,17 @@ def _rejection(answer: str) -> str | None:
     return None
 
 
+def _commit_failure(answer: str) -> str:
+    """The firewall's reasons for a failed commit, on one line (job and progress lines dropped)."""
+    noise = re.compile(r"^(?:Commit job \d+ is in progress.*|[.\d%]+|Commit failed|\[edit\])$")
+    reasons = [
+        line.strip()
+        for line in answer.splitlines()
+        if line.strip() and not noise.match(line.strip()) and line.strip() != "Validation Error:"
+    ]
+    return "; ".join(reasons)[:400] or "no answer"
+
+
 @dataclass
 class PanosCli:
     """Lines to the PAN-OS CLI over the session's netmiko channel, each with its own timeout."""
@@ -334,17 +345,13 @@ class PanosCli:
         answer = self.run(f'commit description "{description}"', "commit")
         waited = time.monotonic() - started
         if rules.COMMIT_DONE not in answer:
-            reason = _rejection(answer) or " ".join(answer.split())[:200] or "no answer"
-            raise DeviceError(f"commit failed after {waited:.1f} s: {mask(reason)}")
+            raise DeviceError(f"commit failed after {waited:.1f} s: {mask(_commit_failure(answer))}")
         return waited
 
     def running_text(self) -> str:
+        """`show config running` (operational mode) in set format."""
         self.run(SET_FORMAT)
-        self.configure()
-        try:
-            return self.run(SHOW_RUNNING, "show")
-        finally:
-            self.leave()
+        return self.run(SHOW_RUNNING, "show")
 
 
 def snapshot_name(plan: Plan) -> str:
