@@ -4,10 +4,10 @@
 (each only when it has rows); `show vpn ipsec-sa` one row per tunnel with SAs; `show vpn flow`
 one row per configured tunnel with its state (`active`/`inactiv`) and tunnel interface.
 
-`show routing protocol bgp peer` (legacy virtual routers) has a parser but is not a verify
-command yet: no five real public captures of it were found (see tests/data/paloalto_panos/
-SOURCES.md); verify judges PAN-OS tunnels by their SAs and flows, BGP stays unknown (None).
-Advanced Routing's `show advanced-routing bgp peer status` has neither captures nor a parser.
+`show routing protocol bgp peer` (legacy virtual routers) gives the BGP peers; its samples in
+tests/data are constructed (no real public capture was found, see SOURCES.md there). On a
+firewall with Advanced Routing the command is refused ("Invalid syntax."): BGP then stays
+unknown (None); `show advanced-routing bgp peer status` has neither captures nor a parser yet.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ IPSEC_SA = "show vpn ipsec-sa"
 FLOW = "show vpn flow"
 BGP_PEER = "show routing protocol bgp peer"
 
-VERIFY_COMMANDS: tuple[str, ...] = (IKE_SA, IPSEC_SA, FLOW)
+VERIFY_COMMANDS: tuple[str, ...] = (IKE_SA, IPSEC_SA, FLOW, BGP_PEER)
 
 # ntc-templates has none of these commands (its PAN-OS BGP template is `... bgp summary`).
 TEMPLATES: Mapping[str, tuple[str, str]] = {
