@@ -257,9 +257,7 @@ def branch_04() -> VpnConnection:
     )
 
 
-def golden_cases(
-    platform: str, wan: str | None = None
-) -> dict[str, tuple[Device, VpnConnection]]:
+def golden_cases(platform: str, wan: str | None = None) -> dict[str, tuple[Device, VpnConnection]]:
     """Golden name -> (device, vpn) for one platform (its usual WAN port unless `wan`)."""
     lan = {
         "01": IPv4Network("10.11.0.0/16"),

@@ -63,7 +63,9 @@ class Lab:
     def plan(self, vpn: VpnConnection | None = None) -> Plan:
         vpn = vpn or self.vpn
         with self.session() as session:
-            return compute_plan(DEPLOYER, session, self.device, vpn, PANOS.render(self.device, vpn))[1]
+            return compute_plan(
+                DEPLOYER, session, self.device, vpn, PANOS.render(self.device, vpn)
+            )[1]
 
 
 @pytest.fixture
@@ -120,12 +122,14 @@ def test_a_rejected_line_reverts_the_candidate_and_commits_nothing(
     lab = lab_factory()
     before = lab.router.running_config()
     plan = lab.plan()
-    bad = replace(plan, commands=(*plan.commands[:3], "set network ike gateway x protocol version ikev9"))
+    bad = replace(
+        plan, commands=(*plan.commands[:3], "set network ike gateway x protocol version ikev9")
+    )
     with lab.session() as session:
         backup = DEPLOYER.read_running(session)
         transaction = DEPLOYER.transaction(session, bad, backup)
         transaction.prepare()
-        with pytest.raises(DeviceError, match="rejected line 4.*nothing was committed"):
+        with pytest.raises(DeviceError, match=r"rejected line 4.*nothing was committed"):
             transaction.apply()
     assert lab.router.running_config() == before
     assert lab.router.state.candidate.leaves == lab.router.state.running.leaves
@@ -143,10 +147,10 @@ def test_a_failed_commit_reverts(lab_factory: Callable[..., Lab]) -> None:
         backup = DEPLOYER.read_running(session)
         transaction = DEPLOYER.transaction(session, dangling, backup)
         transaction.prepare()
-        with pytest.raises(DeviceError, match="commit failed.*not a valid reference"):
+        with pytest.raises(DeviceError, match=r"commit failed.*not a valid reference"):
             transaction.apply()
     assert lab.router.running_config() == before
-    assert not lab.router.state.candidate.leaves != lab.router.state.running.leaves
+    assert lab.router.state.candidate.leaves == lab.router.state.running.leaves
 
 
 def test_rollback_after_commit_loads_the_snapshot(lab_factory: Callable[..., Lab]) -> None:
@@ -166,7 +170,7 @@ def test_rollback_after_commit_loads_the_snapshot(lab_factory: Callable[..., Lab
 
 def test_someone_elses_uncommitted_changes_stop_the_push(lab_factory: Callable[..., Lab]) -> None:
     lab = lab_factory()
-    lab.router.state.candidate.set("zone dmz network layer3 ethernet1/3".split())
+    lab.router.state.candidate.set(["zone", "dmz", "network", "layer3", "ethernet1/3"])
     with pytest.raises(DeviceError, match="uncommitted changes"):
         lab.push()
     assert "dmz" not in lab.router.running_config()
@@ -180,7 +184,9 @@ def test_recover_reverts_a_half_staged_candidate(lab_factory: Callable[..., Lab]
     for line in plan.commands[:5]:  # a session that died while staging
         lab.router.state.candidate.set(line.split()[1:])
     with lab.session() as session:
-        message = DEPLOYER.recover(session, lab.device, DeviceConfig.cli("b", "paloalto_panos", before))
+        message = DEPLOYER.recover(
+            session, lab.device, DeviceConfig.cli("b", "paloalto_panos", before)
+        )
     assert "previous configuration" in message
     assert lab.router.state.candidate.leaves == lab.router.state.running.leaves
 
@@ -207,7 +213,10 @@ def test_verify_reads_the_simulated_shows_per_tunnel(lab_factory: Callable[..., 
     lab.router.set_oracle(_UpOracle(lab.vpn))
     wrong = replace(
         lab.vpn,
-        tunnels=(lab.vpn.tunnels[0], replace(lab.vpn.tunnels[1], psk=PreSharedKey("Wrong_key_1234"))),
+        tunnels=(
+            lab.vpn.tunnels[0],
+            replace(lab.vpn.tunnels[1], psk=PreSharedKey("Wrong_key_1234")),
+        ),
     )
     assert lab.push(wrong).outcome == "applied"
     with lab.session() as session:
@@ -232,6 +241,48 @@ def test_the_oracle_reads_keys_and_tunnels_from_the_running_config(
         assert peer.ike_versions == frozenset({2})
         assert not peer.bgp_problems, peer.bgp_problems
     assert set(config.neighbors) == {str(t.aws_inside_ip) for t in lab.vpn.tunnels}
-    assert decrypt_key(lab.router.state.running.value(
-        f"network ike gateway aws-{lab.vpn.id}-t1 authentication pre-shared-key key"
-    ) or "") == lab.vpn.tunnels[0].psk.reveal()
+    assert (
+        decrypt_key(
+            lab.router.state.running.value(
+                f"network ike gateway aws-{lab.vpn.id}-t1 authentication pre-shared-key key"
+            )
+            or ""
+        )
+        == lab.vpn.tunnels[0].psk.reveal()
+    )
+
+
+def test_drop_after_every_line_leaves_old_or_new(lab_factory: Callable[..., Lab]) -> None:
+    """Cut the push session after its kth line (spread over the session, and each of its last
+    lines around the commit): the firewall runs the old configuration or the new one, and after
+    recover() no half-staged candidate is left behind."""
+    probe = lab_factory("branch-04")
+    assert probe.push().outcome == "applied"
+    new = statements(probe.router.running_config())
+    total = probe.router.context.lines_received
+    probe.router.stop()
+    outcomes: dict[int, str] = {}
+    points = sorted(
+        {*range(1, total + 1, max(1, total // 10)), *range(max(1, total - 4), total + 1)}
+    )
+    for k in points:
+        lab = lab_factory("branch-04")
+        old = statements(lab.router.running_config())
+        lab.router.faults.drop_after_lines = lab.router.context.lines_received + k
+        try:
+            lab.push()
+        except DeviceError as error:
+            assert PASSWORD not in str(error) and "Tunnel1Key" not in str(error)
+        lab.router.faults.clear()
+        staged = lab.router.state.candidate.leaves != lab.router.state.running.leaves
+        with lab.session() as session:
+            DEPLOYER.recover(
+                session, lab.device, DeviceConfig.cli("b", "paloalto_panos", "\n".join(old))
+            )
+        running = statements(lab.router.running_config())
+        assert running in (old, new), f"mixed after line {k}"
+        assert lab.router.state.candidate.leaves == lab.router.state.running.leaves
+        outcomes[k] = ("old" if running == old else "new") + (" (reverted)" if staged else "")
+        lab.router.stop()
+    kinds = set(outcomes.values())
+    assert {"old", "old (reverted)", "new"} <= kinds, outcomes

@@ -25,9 +25,9 @@ set network interface ethernet ethernet1/2 layer3 ip 10.0.0.1/24
 set zone untrust network layer3 ethernet1/1
 set zone trust network layer3 ethernet1/2
 set network virtual-router default interface [ ethernet1/1 ethernet1/2 ]
-set network virtual-router default routing-table ip static-route default-route destination 0.0.0.0/0
-set network virtual-router default routing-table ip static-route default-route interface ethernet1/1
-set network virtual-router default routing-table ip static-route default-route nexthop ip-address {gateway}
+set network virtual-router default routing-table ip static-route default destination 0.0.0.0/0
+set network virtual-router default routing-table ip static-route default interface ethernet1/1
+set network virtual-router default routing-table ip static-route default nexthop ip-address {gw}
 """
 
 
@@ -403,7 +403,8 @@ class PanosShell:
 def _build_panos(setup: RouterSetup) -> tuple[PanosState, Callable[[], PanosShell]]:
     """A firewall whose running configuration is `setup.initial_config` (else the default)."""
     state = PanosState(setup.context)
-    state.load_initial(setup.initial_config or DEFAULT_PANOS_CONFIG.format(**setup.values))
+    values = {**setup.values, "gw": setup.gateway}
+    state.load_initial(setup.initial_config or DEFAULT_PANOS_CONFIG.format(**values))
     return state, lambda: PanosShell(state, setup.username)
 
 

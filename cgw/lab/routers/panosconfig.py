@@ -26,8 +26,8 @@ _CP = "network ike crypto-profiles"
 # (path regex, value regex, list leaf)
 SCHEMA: tuple[tuple[str, str, bool], ...] = (
     ("deviceconfig system hostname", _N, False),
-    (rf"network interface ethernet ethernet\d+/\d+ layer3 ip", _PFX, True),
-    (rf"network interface tunnel units tunnel\.\d+ ip", _PFX, True),
+    (r"network interface ethernet ethernet\d+/\d+ layer3 ip", _PFX, True),
+    (r"network interface tunnel units tunnel\.\d+ ip", _PFX, True),
     (r"network interface tunnel units tunnel\.\d+ mtu", _NUM, False),
     (r"network interface tunnel units tunnel\.\d+ comment", r"\S+", False),
     (r"network interface tunnel units tunnel\.\d+ adjust-tcp-mss enable", _YN, False),
@@ -182,7 +182,7 @@ class PanosConfig:
         kind = leaf_kind(path)
         if kind is None or not values or not all(kind[0].fullmatch(v) for v in values):
             return False
-        value_pattern, is_list = kind
+        is_list = kind[1]
         if KEY_LEAF.match(path):
             values = [v if v.startswith(ENCRYPTED_PREFIX) else encrypt_key(v) for v in values]
         if is_list:
@@ -254,10 +254,10 @@ def validate(config: PanosConfig) -> list[str]:
             errors.append(f"{arrow(f'network ike gateway {gateway}')} peer-address is missing")
     for tunnel in config.entries("network tunnel ipsec"):
         base = f"network tunnel ipsec {tunnel}"
-        gateway = config.value(f"{base} auto-key ike-gateway")
-        if gateway and not config.has(f"network ike gateway {gateway}"):
+        used = config.value(f"{base} auto-key ike-gateway")
+        if used and not config.has(f"network ike gateway {used}"):
             errors.append(
-                f"{arrow(base)} -> auto-key -> ike-gateway '{gateway}' is not a valid reference"
+                f"{arrow(base)} -> auto-key -> ike-gateway '{used}' is not a valid reference"
             )
         profile = config.value(f"{base} auto-key ipsec-crypto-profile")
         if (
@@ -265,9 +265,8 @@ def validate(config: PanosConfig) -> list[str]:
             and profile != "default"
             and not config.has(f"{cp} ipsec-crypto-profiles {profile}")
         ):
-            errors.append(
-                f"{arrow(base)} -> auto-key -> ipsec-crypto-profile '{profile}' is not a valid reference"
-            )
+            reference = f"{arrow(base)} -> auto-key -> ipsec-crypto-profile '{profile}'"
+            errors.append(f"{reference} is not a valid reference")
         unit = config.value(f"{base} tunnel-interface")
         if unit and not config.has(f"network interface tunnel units {unit}"):
             errors.append(f"{arrow(base)} -> tunnel-interface '{unit}' is not a valid reference")
@@ -283,7 +282,6 @@ def validate(config: PanosConfig) -> list[str]:
         for side in ("from", "to"):
             for zone in config.values(f"rulebase security rules {rule} {side}"):
                 if zone not in zones:
-                    errors.append(
-                        f"rulebase -> security -> rules -> {rule} -> {side} '{zone}' is not a valid reference"
-                    )
+                    reference = f"rulebase -> security -> rules -> {rule} -> {side} '{zone}'"
+                    errors.append(f"{reference} is not a valid reference")
     return errors

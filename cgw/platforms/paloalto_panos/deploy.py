@@ -345,7 +345,9 @@ class PanosCli:
         answer = self.run(f'commit description "{description}"', "commit")
         waited = time.monotonic() - started
         if rules.COMMIT_DONE not in answer:
-            raise DeviceError(f"commit failed after {waited:.1f} s: {mask(_commit_failure(answer))}")
+            raise DeviceError(
+                f"commit failed after {waited:.1f} s: {mask(_commit_failure(answer))}"
+            )
         return waited
 
     def running_text(self) -> str:
