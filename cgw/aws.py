@@ -7,6 +7,7 @@ what to do; no pre-shared key ever reaches a message.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -165,6 +166,10 @@ class AwsContext:
 # --------------------------------------------------------------------------- errors
 
 
+class _NotFound(AwsError):
+    """AWS does not know (one of) the VPN connection ids asked for."""
+
+
 @contextmanager
 def aws_errors(ctx: AwsContext, action: str) -> Iterator[None]:
     """Turn botocore failures during `action` into one actionable AwsError line."""
@@ -173,7 +178,11 @@ def aws_errors(ctx: AwsContext, action: str) -> Iterator[None]:
     except CgwError:
         raise
     except bex.ClientError as error:
-        raise AwsError(_client_error_message(ctx, action, error)) from None
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        message = _client_error_message(ctx, action, error)
+        if code in _NOT_FOUND_CODES:
+            raise _NotFound(message) from None
+        raise AwsError(message) from None
     except (bex.NoCredentialsError, bex.PartialCredentialsError):
         raise AwsError(
             "no AWS credentials found: set AWS_PROFILE (or --profile), run `aws configure`"
@@ -649,6 +658,124 @@ def _squash(key: str) -> str:
 
 
 # --------------------------------------------------------------------------- fetch
+
+
+VPN_ID = re.compile(r"vpn-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+# A reply's words naming the ids it does not know: "The vpnConnection ID 'vpn-…' does not exist".
+_NAMED_IDS = re.compile(r"vpn-[0-9A-Za-z]+")
+
+
+def check_vpn_id(value: str, what: str = "VPN connection id") -> str:
+    """Refuse anything but `vpn-` and 8 or 17 hex digits before it reaches AWS (one line)."""
+    if not VPN_ID.fullmatch(value):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        hint = "" if value.startswith("vpn-") else f" ({shown.split('-', 1)[0]}- is not a VPN)"
+        raise AwsError(
+            f"{what} {shown!r} is not a VPN connection id like vpn-0abc1234 or"
+            f" vpn-0123456789abcdef0{hint}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class VpnLookup:
+    """VPN connections by id and by customer gateway IP; a one-line error per selector not found."""
+
+    by_id: dict[str, VpnConnection]
+    by_ip: dict[str, list[VpnConnection]]
+    errors: dict[str, str]
+
+
+def lookup_vpns(
+    ctx: AwsContext, vpn_ids: Iterable[str] = (), customer_gateway_ips: Iterable[str] = ()
+) -> VpnLookup:
+    """Fetch many devices' VPNs at once; a selector AWS does not know fails alone.
+
+    One DescribeVpnConnections for every id (AWS refuses the whole call when one id is unknown:
+    cgw then asks again without the ids the reply names), one DescribeCustomerGateways and one
+    DescribeVpnConnections for every customer gateway IP. An error that is no one VPN's (no
+    credentials, throttling, no network) still stops the command.
+    """
+    errors: dict[str, str] = {}
+    ids = []
+    for vpn_id in dict.fromkeys(vpn_ids):
+        try:
+            ids.append(check_vpn_id(vpn_id, "vpn.vpn_id"))
+        except AwsError as exc:
+            errors[vpn_id] = str(exc)
+    ips = list(
+        dict.fromkeys(str(ip_address(ip, "customer gateway IP")) for ip in customer_gateway_ips)
+    )
+    raw_vpns = _describe_known_ids(ctx, ids, errors) if ids else []
+    for raw in raw_vpns:
+        if raw.get("State") in _GONE_STATES:
+            errors[raw["VpnConnectionId"]] = (
+                f"{raw['VpnConnectionId']} is {raw['State']}: select a live VPN connection"
+            )
+    raw_vpns = [r for r in raw_vpns if r.get("State") not in _GONE_STATES]
+    customer_gateways: dict[str, Mapping[str, Any]] = {}
+    if ips:
+        with aws_errors(ctx, "DescribeCustomerGateways"):
+            response = ctx.ec2().describe_customer_gateways(
+                Filters=[{"Name": "ip-address", "Values": ips}]
+            )
+        customer_gateways = {
+            c["CustomerGatewayId"]: c
+            for c in response.get("CustomerGateways", [])
+            if c.get("State") not in _GONE_STATES
+        }
+        by_filter = (
+            _describe_vpn_connections(
+                ctx, [], [{"Name": "customer-gateway-id", "Values": sorted(customer_gateways)}]
+            )
+            if customer_gateways
+            else []
+        )
+        seen = {r["VpnConnectionId"] for r in raw_vpns}
+        raw_vpns += [
+            r
+            for r in by_filter
+            if r.get("State") not in _GONE_STATES and r["VpnConnectionId"] not in seen
+        ]
+    missing = {r["CustomerGatewayId"] for r in raw_vpns} - set(customer_gateways)
+    customer_gateways.update(_customer_gateways_by_id(ctx, sorted(missing)))
+    asns = _amazon_side_asns(ctx, raw_vpns)
+    by_id: dict[str, VpnConnection] = {}
+    for raw in raw_vpns:
+        try:
+            cgw = _customer_gateway(customer_gateways[raw["CustomerGatewayId"]])
+            asn = asns.get(raw.get("TransitGatewayId") or raw.get("VpnGatewayId") or "")
+            by_id[raw["VpnConnectionId"]] = build_vpn_connection(
+                raw, cgw, asn, _stored_psks(ctx, raw)
+            )
+        except CgwError as exc:
+            errors[raw["VpnConnectionId"]] = str(exc)
+    by_ip: dict[str, list[VpnConnection]] = {}
+    for vpn in by_id.values():
+        by_ip.setdefault(str(vpn.customer_gateway.ip), []).append(vpn)
+    for ip in ips:
+        if not any(c.get("IpAddress") == ip for c in customer_gateways.values()):
+            errors[ip] = f"no customer gateway with IP {ip} in this region: check the IP"
+        elif ip not in by_ip:
+            errors[ip] = f"no live VPN connection uses customer gateway {ip}: check the IP"
+    return VpnLookup(by_id={k: v for k, v in by_id.items() if k in ids}, by_ip=by_ip, errors=errors)
+
+
+def _describe_known_ids(ctx: AwsContext, ids: list[str], errors: dict[str, str]) -> list[RawVpn]:
+    """DescribeVpnConnections for `ids`; ids AWS says it does not know go to `errors`."""
+    remaining = list(ids)
+    while remaining:
+        try:
+            return _describe_vpn_connections(ctx, remaining, [])
+        except _NotFound as exc:
+            named = [i for i in _NAMED_IDS.findall(str(exc)) if i in remaining]
+            if not named and len(remaining) > 1:
+                # The reply names no id: ask one by one, so only the unknown ones fail.
+                return [raw for i in remaining for raw in _describe_known_ids(ctx, [i], errors)]
+            for vpn_id in named or remaining:
+                errors[vpn_id] = str(exc)
+            remaining = [i for i in remaining if i not in (named or remaining)]
+    return []
 
 
 def fetch_vpn_connections(

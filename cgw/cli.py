@@ -12,7 +12,7 @@ import click
 
 from cgw.commands import Options
 from cgw.errors import CgwError
-from cgw.secrets import PROCESS_MASKER, Masker, MaskingFilter
+from cgw.secrets import Masker, MaskingFilter, current_masker, masking_run
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -62,7 +62,7 @@ def cli(
     fetch → render → diff → push → verify, for Cisco IOS/IOS-XE, Juniper SRX and strongSwan.
     Exit codes: 0 ok or in sync, 1 error, 2 changes pending or a tunnel down.
     """
-    _configure_logging(verbose, PROCESS_MASKER)
+    _configure_logging(verbose, current_masker())
     ctx.obj = Options(inventory=inventory, profile=profile, region=region, debug=debug)
 
 
@@ -79,6 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _register_commands()
     args = list(argv) if argv is not None else sys.argv[1:]
     debug = "--debug" in args or os.environ.get("CGW_DEBUG") == "1"
+    # One masker per run: every secret this invocation learns is masked in all its output.
+    with masking_run():
+        return _run(args, debug)
+
+
+def _run(args: list[str], debug: bool) -> int:
     try:
         result = cli.main(args=args, prog_name="cgw", standalone_mode=False)
     except click.exceptions.Abort:
@@ -104,4 +110,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(message: str) -> str:
     """Collapse a message to one line; mask any secret a lower layer let slip."""
-    return PROCESS_MASKER.mask(" ".join(message.split()))
+    return current_masker().mask(" ".join(message.split()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -14,7 +15,11 @@ def write_private_file(path: Path, content: str, mode: int = 0o600) -> None:
 
 
 def write_private_bytes(path: Path, content: bytes, mode: int = 0o600) -> None:
-    """Write bytes that may hold a secret: mode `mode` from the first byte, then renamed."""
+    """Write bytes that may hold a secret: created with `mode` (0600) from the start.
+
+    The content goes to a temporary name beside the target, then is renamed over it, so the
+    file is never seen half written, not even when cgw is interrupted mid-write.
+    """
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,5 +29,13 @@ def write_private_bytes(path: Path, content: bytes, mode: int = 0o600) -> None:
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CgwError(f"cannot write {path}: {exc.strerror}") from None
+        _remove(temporary)
+        raise CgwError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)

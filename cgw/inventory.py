@@ -1,8 +1,12 @@
 """The inventory: `hosts.yaml`, `groups.yaml`, `defaults.yaml` (Nornir-like) → `Device` objects.
 
-A host inherits from its groups (in the order listed) and then from the defaults; mappings merge
-key by key. Credentials are references (environment variable names, a key file), never values.
-Every error names the file, the device and the key.
+Precedence: the host over its groups (the first group listed over later ones) over the defaults;
+mappings merge key by key. A credential given on a level — `username` or `username_env` —
+replaces the one inherited as a unit: a group's `username: root` beats a default
+`username_env: CGW_USERNAME`. Credentials are references (environment variable names, a key
+file), never values. Numbers are strict (`true` is not a tunnel number). Two devices at one
+host:port, two devices claiming one VPN and an empty inventory are errors. Every error names
+the file, the device and the key.
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ class _Strict(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
+# YAML's `true` is an int to Python: numbers in the inventory must be written as numbers.
+_Number = pydantic.StrictInt
+# Keys that say the same thing in two ways: a level giving one replaces both inherited ones.
+_ALTERNATIVES = (("credentials", ("username", "username_env")),)
+
+
 class CredentialsSpec(_Strict):
     username: str | None = None
     username_env: str | None = None
@@ -54,21 +64,21 @@ class LocalSpec(_Strict):
 
     wan_interface: str
     local_outside_ip: str | None = None
-    tunnel_numbers: tuple[int, int] = (1, 2)
-    local_asn: int | None = None
+    tunnel_numbers: tuple[_Number, _Number] = (1, 2)
+    local_asn: _Number | None = None
     advertised_prefixes: list[str] = []
     static_routes: list[str] = []
 
 
 class HostSpec(_Strict):
     host: str
-    port: int = 22
+    port: _Number = 22
     platform: str
     groups: list[str] = []
     credentials: CredentialsSpec = CredentialsSpec()
     vpn: VpnSpec
     local: LocalSpec
-    timeout: int = 30
+    timeout: _Number = 30
     release: str | None = None
 
 
@@ -147,8 +157,17 @@ def _read_yaml(path: Path, *, named: bool = True) -> dict[str, Any]:
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep merge of two mappings; the override wins, nested mappings merge key by key."""
+    """Deep merge of two mappings; the override wins, nested mappings merge key by key, and
+    a key of an alternative pair (username / username_env) replaces the inherited pair."""
     merged = dict(base)
+    for section, keys in _ALTERNATIVES:
+        given, inherited = override.get(section), merged.get(section)
+        if (
+            isinstance(given, Mapping)
+            and isinstance(inherited, Mapping)
+            and any(given.get(k) is not None for k in keys)
+        ):
+            merged[section] = {k: v for k, v in inherited.items() if k not in keys}
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = _merge(merged[key], value)
@@ -226,6 +245,27 @@ def _check_host(host: str) -> str:
     return host
 
 
+def _refuse_duplicates(hosts_file: Path, devices: Mapping[str, Device]) -> None:
+    """Two devices at one host:port, or two devices terminating one VPN, are errors."""
+    addresses: dict[tuple[str, int], str] = {}
+    vpns: dict[str, str] = {}
+    for name, device in devices.items():
+        other = addresses.setdefault((device.host, device.port), name)
+        if other != name:
+            raise InventoryError(
+                f"{hosts_file}: device {name}: host/port: {device.host}:{device.port} is"
+                f" already device {other}"
+            )
+        key = "vpn.vpn_id" if device.vpn.vpn_id else "vpn.customer_gateway_ip"
+        selector = device.vpn.vpn_id or str(device.vpn.customer_gateway_ip)
+        other = vpns.setdefault(selector, name)
+        if other != name:
+            raise InventoryError(
+                f"{hosts_file}: device {name}: {key}: {selector} is already claimed by"
+                f" device {other}; a VPN connection ends on one device"
+            )
+
+
 def load_inventory(path: Path) -> Inventory:
     """Read an inventory folder (or a hosts.yaml file) into validated devices."""
     folder = path.parent if path.is_file() else path
@@ -266,6 +306,9 @@ def load_inventory(path: Path) -> Inventory:
             raise InventoryError(f"{where}: platform: {exc}") from None
         for group_name in group_names:
             members[group_name].append(name)
+    if not devices:
+        raise InventoryError(f"{hosts_file}: no devices: describe at least one host")
+    _refuse_duplicates(hosts_file, devices)
     return Inventory(
         path=folder,
         devices=devices,

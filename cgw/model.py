@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal, TypeVar
 
 from cgw.errors import ValidationError
-from cgw.secrets import PROCESS_MASKER, Masker, PreSharedKey
+from cgw.secrets import Masker, PreSharedKey
 
 IpAddress = IPv4Address | IPv6Address
 
@@ -604,13 +604,8 @@ class DeviceConfig:
 
 
 def masker_for(vpn: VpnConnection) -> Masker:
-    """A masker that hides both tunnels' pre-shared keys as `<psk:tunnelN>`.
-
-    The labels are also given to the process-wide masker, so every later output names them.
-    """
-    masker = Masker({f"psk:{t.name}": t.psk.reveal() for t in vpn.tunnels})
-    PROCESS_MASKER.extend(masker)
-    return masker
+    """A masker that hides both tunnels' pre-shared keys as `<psk:tunnelN>`."""
+    return Masker({f"psk:{t.name}": t.psk.reveal() for t in vpn.tunnels})
 
 
 @dataclass(frozen=True)

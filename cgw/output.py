@@ -5,13 +5,36 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cgw.model import Proposal, Tunnel, VpnConnection
-from cgw.secrets import Masker
+from cgw.secrets import Masker, current_masker
+
+if TYPE_CHECKING:
+    from cgw.fleet import Outcome
+
+
+SCHEMA_VERSION = 1
+# Where each item of an envelope stands (see cgw/schema/envelope.schema.json and README).
+ItemStatus = Literal["ok", "error", "not-started", "abandoned"]
+_ITEM_STATUS: dict[str, ItemStatus] = {
+    "done": "ok",
+    "failed": "error",
+    "not-started": "not-started",
+    "abandoned": "abandoned",
+}
+
+
+def _columns() -> int | None:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        return None
 
 
 class Printer:
@@ -21,17 +44,19 @@ class Printer:
         self, *, show_secrets: bool = False, stream: TextIO | None = None, color: bool | None = None
     ) -> None:
         self.show_secrets = show_secrets
-        self.masker = Masker()
+        self.masker = current_masker()
         self._stream = stream or sys.stdout
         # Piped output (CI logs, `| less`) gets a wide console rather than rich's 80 columns.
-        width = None if self._stream.isatty() else int(os.environ.get("COLUMNS", "160"))
+        width = None if self._stream.isatty() else (_columns() or 160)
+        # NO_COLOR (https://no-color.org): any non-empty value turns colour off.
+        no_color = color is False or bool(os.environ.get("NO_COLOR"))
         self.console = Console(
             file=self._stream,
             width=width,
             highlight=False,
             soft_wrap=True,
-            force_terminal=color,
-            no_color=color is False,
+            force_terminal=color if not no_color else None,
+            no_color=no_color,
         )
 
     def know(self, masker: Masker) -> None:
@@ -49,12 +74,40 @@ class Printer:
         self._stream.flush()
 
     def rich(self, markup: str) -> None:
-        """A line with rich markup, masked."""
+        """A line with rich markup, masked; values in it must come through `plain()`."""
         self.console.print(self.mask(markup))
+
+    def styled(self, text: str, style: str = "") -> None:
+        """Config or device text in one style: masked, then escaped, so `[` or a trailing `\\`
+        prints as it is instead of being read as markup."""
+        escaped = escape(self.mask(text))
+        self.console.print(f"[{style}]{escaped}[/{style}]" if style else escaped)
 
     def table(self, table: Table) -> None:
         """A rich table; cells are masked before they are added, by the caller's data."""
         self.console.print(table)
+
+    def envelope(
+        self,
+        command: str,
+        results: Sequence[dict[str, Any]],
+        exit_code: int,
+        *,
+        interrupted: bool = False,
+        warnings: Sequence[str] = (),
+    ) -> None:
+        """The one JSON shape every command prints with --json (cgw/schema/envelope.schema.json)."""
+        self.json(envelope(command, results, exit_code, interrupted=interrupted, warnings=warnings))
+
+    def json_line(self, data: Any) -> None:
+        """One JSON document on one line (a stream of them: `verify --watch --json`)."""
+        self._stream.write(json.dumps(self.masked_tree(data), default=str) + "\n")
+        self._stream.flush()
+
+    def warning(self, message: str) -> None:
+        """A one-line warning on stderr, masked."""
+        sys.stderr.write(self.mask(f"cgw: warning: {message}") + "\n")
+        sys.stderr.flush()
 
     def error(self, device: str, message: str) -> None:
         """A device's one-line error, on stderr, masked."""
@@ -62,8 +115,67 @@ class Printer:
         sys.stderr.flush()
 
     def json(self, data: Any) -> None:
-        """JSON for programs; masked like everything else."""
-        self.text(json.dumps(data, indent=2, sort_keys=False, default=str))
+        """JSON for programs; every string masked before it is encoded (masking JSON text
+        would see escapes such as `\\n` as part of a value)."""
+        self._stream.write(json.dumps(self.masked_tree(data), indent=2, default=str) + "\n")
+        self._stream.flush()
+
+    def masked_tree(self, data: Any) -> Any:
+        """`data` with every string in it (keys too) masked."""
+        if isinstance(data, str):
+            return self.mask(data)
+        if isinstance(data, dict):
+            return {self.masked_tree(k): self.masked_tree(v) for k, v in data.items()}
+        if isinstance(data, list | tuple):
+            return [self.masked_tree(v) for v in data]
+        if data is None or isinstance(data, bool | int | float):
+            return data
+        return self.mask(str(data))
+
+
+def envelope(
+    command: str,
+    results: Sequence[dict[str, Any]],
+    exit_code: int,
+    *,
+    interrupted: bool = False,
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    """`{schema_version, command, exit_code, interrupted, warnings, results: [...]}`."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": command,
+        "exit_code": exit_code,
+        "interrupted": interrupted,
+        "warnings": list(warnings),
+        "results": list(results),
+    }
+
+
+def result_item(
+    name: str,
+    *,
+    data: dict[str, Any] | None = None,
+    error: str | None = None,
+    status: ItemStatus | None = None,
+) -> dict[str, Any]:
+    """One device's (or VPN's) entry of an envelope: its status, its data or its error."""
+    return {
+        "name": name,
+        "status": status or ("error" if error is not None else "ok"),
+        "error": error,
+        "data": data,
+    }
+
+
+def outcome_item(outcome: Outcome[Any], data: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """An envelope entry from a fleet outcome."""
+    return result_item(
+        outcome.device,
+        data=data(outcome.value) if outcome.value is not None else None,
+        error=outcome.error,
+        status=_ITEM_STATUS[outcome.state],
+    )
 
 
 def _proposal_json(proposal: Proposal) -> dict[str, Any]:

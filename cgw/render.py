@@ -10,7 +10,7 @@ import jinja2
 
 from cgw import resources
 from cgw.errors import RenderError
-from cgw.secrets import PROCESS_MASKER
+from cgw.secrets import current_masker
 
 
 def templates_root() -> Path:
@@ -46,5 +46,5 @@ def render_template(template_dir: str, name: str, **context: Any) -> str:
     try:
         return _template(template_dir, name).render(**context)
     except jinja2.TemplateError as exc:
-        message = PROCESS_MASKER.mask(str(exc))
+        message = current_masker().mask(str(exc))
         raise RenderError(f"{template_dir}/{name}: {message}") from None

@@ -1,15 +1,37 @@
-"""Secret values and the masking applied wherever text leaves cgw (stdout, logs, diffs, errors)."""
+"""Secret values and the masking applied wherever text leaves cgw (stdout, logs, diffs, errors).
+
+One `Masker` per run (a command invocation, an API call): created by the entry point, handed
+down explicitly, and also reachable as `current_masker()` for code deep in a platform that only
+formats an error message. Every key it knows is masked in clear and in each encoding a key can
+wear in cgw's output (base64 at any alignment, hex, Cisco type 7); any Junos `$9$` string and
+any key-bearing field of AWS's and devices' formats is blanked even when the key is unknown.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
+from cgw.encodings import (
+    NINE_TOKEN,
+    base64_forms,
+    hex_forms,
+    nine_decode,
+    type7_decode,
+    type7_forms,
+)
 from cgw.errors import ValidationError
 
 # AWS: 8-64 characters of letters, digits, underscore and dot; may not start with zero.
 _PSK_PATTERN = re.compile(r"[A-Za-z0-9_.]{8,64}")
+# A fragment shorter than this at the edge of a chunk is not worth hiding (and would hide words).
+_EDGE_MIN = 4
+# The label of a key found on a device (or in text) that cgw was not told about.
+UNKNOWN_LABEL = "secret"
 
 
 class PreSharedKey:
@@ -23,7 +45,6 @@ class PreSharedKey:
                 "pre-shared key must be 8-64 characters of A-Z a-z 0-9 _ . and not start with 0"
             )
         self._value = value
-        PROCESS_MASKER.add("psk", value, keep_label=True)
 
     def reveal(self) -> str:
         """The clear-text key, for templates and files written 0600 only."""
@@ -52,33 +73,65 @@ _AWS_SECRET_FIELDS = (
 )
 # Where device configurations carry a key, for keys cgw does not know (the one a device still
 # holds after AWS rotated it, another VPN's): Junos `pre-shared-key ascii-text "..."`, IOS
-# `pre-shared-key [local|remote] [address A [MASK] key] [0|6|7] KEY`, swanctl `secret = ...`.
-# A value already replaced by a label (`<psk:tunnel1>`) is left as it is.
+# `pre-shared-key [local|remote] [address A [MASK] key] [0|6|7] KEY`, swanctl `secret = ...`
+# (also as a diff line, `-  secret = ...`). A value already replaced by a label is left alone.
 _DEVICE_SECRET_FIELDS = (
-    re.compile(r'(?i)(pre-shared-key\s+(?:ascii-text|hexadecimal)\s+)(?!<)("[^"]*"|\S+)'),
+    re.compile(r'(?i)(pre-shared-key\s+(?:ascii-text|hexadecimal)\s+)(?!"?<)("[^"]*"|\S+)'),
     re.compile(
         r"(?i)(pre-shared-key(?:\s+(?:local|remote))?"
         r"(?:\s+address\s+\S+(?:\s+\d+\.\d+\.\d+\.\d+)?\s+key)?(?:\s+[067](?=\s))?\s+)"
         r"(?!<|ascii-text|hexadecimal|address|local|remote)(\S+)"
     ),
-    re.compile(r'(?im)(^\s*secret\s*=\s*)(?!<)("[^"]*"|\S+)'),
+    re.compile(r'(?im)(^[-+ ]?\s*secret\s*=\s*)(?!"?<)("[^"]*"|\S+)'),
 )
+_LABEL = re.compile(r"<((?:psk|secret)[^<>\s]*)>")
 
 
 def mask_secret_fields(text: str) -> str:
-    """Blank every key-bearing field of AWS's formats and of device configurations."""
+    """Blank every key-bearing field of AWS's and devices' formats, and every `$9$` string."""
     for pattern in _AWS_SECRET_FIELDS:
         text = pattern.sub(lambda m: f"{m.group(1)}<psk>{m.group(3)}", text)
     for pattern in _DEVICE_SECRET_FIELDS:
-        text = pattern.sub(lambda m: f"{m.group(1)}<secret>", text)
-    return text
+        text = pattern.sub(_blank_value, text)
+    return NINE_TOKEN.sub("<secret>", text)
+
+
+def _blank_value(match: re.Match[str]) -> str:
+    """A key field's value as `<secret>`, keeping its quotes (so diff lines stay comparable)."""
+    blank = '"<secret>"' if match.group(2).startswith('"') else "<secret>"
+    return f"{match.group(1)}{blank}"
+
+
+def secret_forms(value: str) -> tuple[str, ...]:
+    """A key and every encoded form of it that may show up in text."""
+    return (value, *base64_forms(value), *hex_forms(value), *type7_forms(value))
+
+
+def secrets_in(text: str) -> list[str]:
+    """The key values of every key-bearing field in a device configuration, decoded."""
+    found = []
+    for pattern in _DEVICE_SECRET_FIELDS:
+        for match in pattern.finditer(text):
+            value = match.group(2).strip('"')
+            found.append(value)
+            decoded = nine_decode(value) if value.startswith("$9$") else type7_decode(value)
+            if decoded:
+                found.append(decoded)
+    return found
 
 
 class Masker:
-    """Replaces known secret values in text with labels such as `<psk:tunnel1>`."""
+    """Replaces known secret values, in every encoding, with labels such as `<psk:tunnel1>`.
+
+    Thread-safe: `add` takes a lock and publishes a new compiled pattern; `mask` reads the
+    current (immutable) pattern without locking.
+    """
 
     def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
-        self._labels: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._labels: dict[str, str] = {}  # value → label
+        # Published together and never mutated: every encoded form → label, and their pattern.
+        self._compiled: tuple[re.Pattern[str] | None, dict[str, str]] = (None, {})
         for label, value in (secrets or {}).items():
             self.add(label, value)
 
@@ -87,47 +140,170 @@ class Masker:
 
         With keep_label, a value already known keeps its existing, more specific label.
         """
-        if not value or len(value) < 4:
+        if not value or len(value) < _EDGE_MIN:
             return
-        if keep_label and value in self._labels:
-            return
-        self._labels[value] = label
+        with self._lock:
+            if value in self._labels and (keep_label or self._labels[value] == label):
+                return
+            self._labels[value] = label
+            forms = {
+                form: known
+                for known_value, known in self._labels.items()
+                for form in secret_forms(known_value)
+                if len(form) >= _EDGE_MIN
+            }
+            ordered = sorted(forms, key=len, reverse=True)
+            self._compiled = (re.compile("|".join(re.escape(f) for f in ordered)), forms)
+
+    def learn(self, text: str) -> None:
+        """Register every key a device configuration holds (decoded), labelled `<secret>`."""
+        for value in secrets_in(text):
+            self.add(UNKNOWN_LABEL, value, keep_label=True)
 
     def extend(self, other: Masker) -> None:
         """Take over every secret another masker knows."""
-        self._labels.update(other._labels)
+        for value, label in other.known().items():
+            self.add(label, value)
+
+    def known(self) -> dict[str, str]:
+        """A copy of value → label."""
+        with self._lock:
+            return dict(self._labels)
 
     @property
     def empty(self) -> bool:
         return not self._labels
 
-    def mask(self, text: str) -> str:
-        """Return text with every known secret replaced by `<label>`; longest values first."""
-        for value in sorted(self._labels, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, f"<{self._labels[value]}>")
+    def mask(self, text: str, *, edges: bool = False) -> str:
+        """Return text with every known secret (any encoding) replaced by `<label>`.
+
+        With edges, a piece of a secret at the start or end of the text (a key split over two
+        chunks of a stream) is hidden too.
+        """
+        pattern, forms = self._compiled
+        if pattern is not None:
+            text = pattern.sub(lambda m: f"<{forms.get(m.group(0), UNKNOWN_LABEL)}>", text)
+            if edges:
+                text = self._mask_edges(text, list(forms.items()))
         return mask_secret_fields(text)
+
+    @staticmethod
+    def _mask_edges(text: str, forms: list[tuple[str, str]]) -> str:
+        if len(text) < _EDGE_MIN:
+            return text
+        head, tail = 0, 0
+        head_label = tail_label = ""
+        first, last = text[0], text[-1]
+        for form, label in forms:
+            for size in range(min(len(form) - 1, len(text)), max(tail, _EDGE_MIN - 1), -1):
+                if form[size - 1] == last and text.endswith(form[:size]):
+                    tail, tail_label = size, label
+                    break
+            for size in range(min(len(form) - 1, len(text)), max(head, _EDGE_MIN - 1), -1):
+                if form[-size] == first and text.startswith(form[-size:]):
+                    head, head_label = size, label
+                    break
+        if head + tail > len(text):
+            return f"<{head_label or tail_label}>"
+        if tail:
+            text = text[: len(text) - tail] + f"<{tail_label}>"
+        if head:
+            text = f"<{head_label}>" + text[head:]
+        return text
 
     def mask_all(self, texts: Iterable[str]) -> list[str]:
         return [self.mask(t) for t in texts]
 
+    def mask_diff(self, diff: str) -> str:
+        """Mask a unified diff; a secret that changed shows as `<psk:tunnel1 changed>`.
+
+        Without this, an old and a new key would both read `<secret>`: two identical lines.
+        """
+        raw = diff.splitlines(keepends=True)
+        masked = [self.mask(line) for line in raw]
+        removed: dict[str, str] = {}  # masked text, labels blanked → the raw line
+        for index, line in enumerate(masked):
+            shape = _LABEL.sub("<>", line[1:])
+            if line.startswith("-") and not line.startswith("---"):
+                removed[shape] = raw[index][1:]
+            elif line.startswith("+") and not line.startswith("+++"):
+                before = removed.get(shape)
+                if before is not None and before != raw[index][1:] and _LABEL.search(line):
+                    masked[index] = _LABEL.sub(r"<\1 changed>", line)
+            else:
+                removed.clear()
+        return "".join(masked)
+
+
+_RUN_MASKER: contextvars.ContextVar[Masker | None] = contextvars.ContextVar(
+    "cgw_run_masker", default=None
+)
+
+
+def current_masker() -> Masker:
+    """The masker of the run this code is part of (a throwaway, empty one outside any run)."""
+    return _RUN_MASKER.get() or Masker()
+
+
+@contextmanager
+def masking_run(masker: Masker | None = None) -> Iterator[Masker]:
+    """Make `masker` the current run's masker for this block.
+
+    By default a new one, knowing what an enclosing run knows (`cgw demo` runs commands inside).
+    """
+    run = masker if masker is not None else Masker()
+    outer = _RUN_MASKER.get()
+    if masker is None and outer is not None:
+        run.extend(outer)
+    token = _RUN_MASKER.set(run)
+    try:
+        yield run
+    finally:
+        _RUN_MASKER.reset(token)
+
+
+class _CurrentRunMasker:
+    """`PROCESS_MASKER.mask(...)` for callers written before per-run masking: it holds nothing
+    and masks with the current run's masker."""
+
+    def mask(self, text: str) -> str:
+        return current_masker().mask(text)
+
+    def mask_all(self, texts: Iterable[str]) -> list[str]:
+        return current_masker().mask_all(texts)
+
+
+# Deprecated alias kept for the platform modules; new code takes a Masker or current_masker().
+PROCESS_MASKER = _CurrentRunMasker()
+
 
 class MaskingFilter(logging.Filter):
-    """A logging filter that masks secrets in every record passing through a handler."""
+    """A logging filter that masks secrets in every record passing through a handler.
+
+    Records from a thread that paused logging (a file transfer of secret material) are dropped.
+    """
 
     def __init__(self, masker: Masker) -> None:
         super().__init__()
         self.masker = masker
+        self._paused: set[int] = set()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Drop every record the calling thread emits inside this block."""
+        ident = threading.get_ident()
+        self._paused.add(ident)
+        try:
+            yield
+        finally:
+            self._paused.discard(ident)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread in self._paused:
+            return False
         message = record.getMessage()
-        masked = self.masker.mask(message)
+        masked = self.masker.mask(message, edges=True)
         if masked != message:
             record.msg = masked
             record.args = None
         return True
-
-
-# Every secret this process has seen (each PreSharedKey registers itself; sessions add passwords),
-# so output, logs and error messages can be masked without knowing where a secret came from.
-PROCESS_MASKER = Masker()

@@ -16,13 +16,16 @@ two connections is refused as well. No credential is sent to a host whose key di
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import io
 import logging
 import os
+import select
 import socket
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +38,7 @@ from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from cgw.errors import DeviceError
 from cgw.model import Device
-from cgw.secrets import Masker, MaskingFilter
+from cgw.secrets import Masker, MaskingFilter, current_masker
 
 KNOWN_HOSTS_ENV = "CGW_KNOWN_HOSTS"
 ACCEPT_NEW_HINT = "--accept-new-host-key"
@@ -215,9 +218,24 @@ class _MaskedLogFile(io.BufferedIOBase):
         self._masker = masker
         # A secret can arrive split over two channel reads; hold the unfinished line back.
         self._pending = ""
+        self._paused = False
+
+    @contextlib.contextmanager
+    def paused(self, what: str) -> Iterator[None]:
+        """Log nothing of what the channel carries in this block (a transfer of secret files)."""
+        self._file.write(self._masker.mask(self._pending))
+        self._pending = ""
+        self._file.write(f"\n[cgw: {what}: not logged, it carries secrets]\n")
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
+        if self._paused:
+            return len(chunk)
         self._pending += chunk.decode("utf-8", errors="replace")
         complete, newline, rest = self._pending.rpartition("\n")
         if newline:
@@ -241,7 +259,8 @@ class _LibraryLogMasking:
     """A MaskingFilter on the netmiko and paramiko loggers and their handlers, while attached."""
 
     def __init__(self, masker: Masker) -> None:
-        self._filter = MaskingFilter(masker)
+        self.filter = MaskingFilter(masker)
+        self._filter = self.filter
         self._targets: list[logging.Logger | logging.Handler] = []
 
     def attach(self) -> None:
@@ -268,9 +287,8 @@ def _library_loggers() -> list[logging.Logger]:
 
 
 def _session_masker(device: Device, login: Login, masker: Masker | None) -> Masker:
-    secrets = Masker()
-    if masker is not None:
-        secrets.extend(masker)
+    """The run's masker (so what a session learns is masked everywhere), plus the login's."""
+    secrets = masker if masker is not None else current_masker()
     if login.password:
         secrets.add(f"password:{device.name}", login.password)
     if login.secret:
@@ -325,6 +343,17 @@ class Session:
         except Exception as error:
             raise self._failure("sending configuration failed", error) from None
         return str(output)
+
+    @contextlib.contextmanager
+    def unlogged(self, what: str) -> Iterator[None]:
+        """Keep what the channel carries in this block (a file holding a key, in any encoding,
+        possibly split over chunks) out of the session log and the library debug log."""
+        log = self._session_log
+        with contextlib.ExitStack() as stack:
+            if log is not None:
+                stack.enter_context(log.paused(what))
+            stack.enter_context(self._log_masking.filter.paused())
+            yield
 
     def enable(self) -> None:
         """Enter privileged (enable) mode with the device's enable secret; closes on failure."""
@@ -490,3 +519,95 @@ def _connect(
                 f" {fingerprint(cause.key)}, {known_hosts} has {fingerprint(cause.expected_key)}"
             ) from None
         raise DeviceError(f"{where}: SSH session failed: {describe(cause, masker)}") from None
+
+
+class Channel:
+    """The raw CLI channel of an open session, for a transaction that must pace itself.
+
+    Every deployer writes lines and reads until its device's prompt (or a shell's end mark)
+    through this one class: it waits on the SSH channel itself (no fixed sleep: `select` on the
+    paramiko channel wakes as soon as bytes arrive), notices a dropped connection at once, and
+    raises DeviceError with one line naming what was being sent — described by the caller,
+    masked, never the data. netmiko's `read_channel` does the reading, so its session log (masked,
+    see `_MaskedLogFile`) still sees every byte.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection: Any = session.connection
+        self.device = session.device
+
+    @property
+    def base_prompt(self) -> str:
+        """The prompt netmiko found when the session opened (the device's hostname part)."""
+        return str(self.connection.base_prompt)
+
+    def alive(self) -> bool:
+        """Whether the SSH channel can still carry an answer."""
+        channel = getattr(self.connection, "remote_conn", None)
+        if channel is None or getattr(channel, "closed", True):
+            return False
+        transport = channel.get_transport() if hasattr(channel, "get_transport") else None
+        if transport is None or not transport.is_active():
+            return False
+        return not bool(getattr(channel, "eof_received", False))
+
+    def lost(self, what: str) -> DeviceError:
+        return DeviceError(f"device {self.device.name}: connection lost while sending {what}")
+
+    def write(self, text: str, what: str) -> None:
+        """Send `text` as it is; `what` says in error messages what it was (already masked)."""
+        try:
+            self.connection.write_channel(text)
+        except Exception:
+            raise self.lost(what) from None
+
+    def drain(self) -> str:
+        """Whatever the device printed that nobody read yet (it belongs to no line of ours)."""
+        try:
+            return str(self.connection.read_channel())
+        except Exception:
+            return ""
+
+    def read_until(self, done: Callable[[str], bool], what: str, timeout_s: float) -> str:
+        """Read until `done(output)` holds; a closed channel or the timeout raises DeviceError."""
+        output = ""
+        deadline = time.monotonic() + timeout_s
+        channel = getattr(self.connection, "remote_conn", None)
+        while True:
+            try:
+                chunk = str(self.connection.read_channel())
+            except Exception:
+                raise self.lost(what) from None
+            if chunk:
+                output += chunk
+                if done(output):
+                    return output
+                continue
+            if not self.alive():
+                raise self.lost(what)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeviceError(
+                    f"device {self.device.name}: no answer within {timeout_s:g} s after {what}"
+                )
+            _wait_readable(channel, min(remaining, MAX_WAIT_S))
+
+    def exchange(self, text: str, done: Callable[[str], bool], what: str, timeout_s: float) -> str:
+        """Write `text`, then read until `done(output)`."""
+        self.write(text, what)
+        return self.read_until(done, what, timeout_s)
+
+
+# The longest single wait for the channel to become readable: liveness is checked between waits.
+MAX_WAIT_S = 0.25
+
+
+def _wait_readable(channel: Any, timeout_s: float) -> None:
+    """Sleep until the paramiko channel has bytes (or is closed), at most `timeout_s`."""
+    try:
+        if channel is not None and channel.recv_ready():
+            return
+        select.select([channel], [], [], timeout_s)
+    except (OSError, ValueError, TypeError):
+        time.sleep(min(timeout_s, 0.005))

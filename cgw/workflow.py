@@ -8,16 +8,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cgw.aws import AwsContext, fetch_vpn_connections
-from cgw.errors import AwsError, CgwError, DeviceError
+from cgw.aws import AwsContext, lookup_vpns
+from cgw.errors import AwsError, CgwError, DeviceError, RenderError
 from cgw.files import write_private_file
 from cgw.model import Device, DeviceConfig, RenderedConfig, VpnConnection, masker_for
 from cgw.platforms import get_platform
+from cgw.secrets import Masker, current_masker
 
 if TYPE_CHECKING:
+    from cgw.fleet import StopSignal
     from cgw.platforms.base import Deployer, Plan, PushResult
     from cgw.session import Session
     from cgw.verify import DeviceStatus
+
+
+class Interrupted(CgwError):
+    """The user pressed Ctrl-C before anything was sent to the device: it is untouched."""
+
+    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -37,37 +45,98 @@ class DeviceJob:
     vpn: VpnConnection
 
 
-def vpns_for_devices(ctx: AwsContext, devices: Sequence[Device]) -> list[DeviceJob]:
-    """Resolve every device's VPN selector with as few AWS calls as possible (one per kind)."""
-    ids = [d.vpn.vpn_id for d in devices if d.vpn.vpn_id]
-    ips = [d.vpn.customer_gateway_ip for d in devices if d.vpn.customer_gateway_ip]
-    found: list[VpnConnection] = []
-    if ids:
-        found += fetch_vpn_connections(ctx, vpn_ids=ids)
-    if ips:
-        found += fetch_vpn_connections(ctx, customer_gateway_ips=ips)
-    by_id = {v.id: v for v in found}
-    jobs = []
+@dataclass(frozen=True)
+class Resolved:
+    """Every device whose VPN AWS returned, and a one-line error for each one it did not."""
+
+    jobs: list[DeviceJob]
+    failures: dict[str, str]  # device name → why its VPN could not be resolved
+    names: tuple[str, ...] = ()  # every device asked for, in order
+
+
+def resolve_jobs(
+    ctx: AwsContext, devices: Sequence[Device], masker: Masker | None = None
+) -> Resolved:
+    """Resolve every device's VPN selector in as few AWS calls as possible (one per kind).
+
+    A stale VPN id or a customer gateway IP AWS does not know is that device's failure only;
+    every PSK of a VPN found is registered with the run's masker.
+    """
+    masker = masker or current_masker()
+    lookup = lookup_vpns(
+        ctx,
+        vpn_ids=[d.vpn.vpn_id for d in devices if d.vpn.vpn_id],
+        customer_gateway_ips=[
+            str(d.vpn.customer_gateway_ip) for d in devices if d.vpn.customer_gateway_ip
+        ],
+    )
+    jobs: list[DeviceJob] = []
+    failures: dict[str, str] = {}
     for device in devices:
+        selector = device.vpn.vpn_id or str(device.vpn.customer_gateway_ip)
+        if selector in lookup.errors:
+            failures[device.name] = f"{device.name}: {lookup.errors[selector]}"
+            continue
         if device.vpn.vpn_id:
-            vpn = by_id.get(device.vpn.vpn_id)
+            matches = [lookup.by_id[device.vpn.vpn_id]] if device.vpn.vpn_id in lookup.by_id else []
         else:
-            matches = [
-                v for v in by_id.values() if v.customer_gateway.ip == device.vpn.customer_gateway_ip
-            ]
-            if len(matches) > 1:
-                ids_text = ", ".join(sorted(v.id for v in matches))
-                raise AwsError(
-                    f"{device.name}: several VPN connections use customer gateway "
-                    f"{device.vpn.customer_gateway_ip} ({ids_text}); select one with vpn.vpn_id"
-                )
-            vpn = matches[0] if matches else None
-        if vpn is None:
-            selector = device.vpn.vpn_id or device.vpn.customer_gateway_ip
-            raise AwsError(f"{device.name}: no VPN connection found for {selector}")
-        masker_for(vpn)
-        jobs.append(DeviceJob(device=device, vpn=vpn))
-    return jobs
+            matches = list(lookup.by_ip.get(selector, ()))
+        if len(matches) > 1:
+            ids_text = ", ".join(sorted(v.id for v in matches))
+            failures[device.name] = (
+                f"{device.name}: several VPN connections use customer gateway {selector}"
+                f" ({ids_text}); select one with vpn.vpn_id"
+            )
+            continue
+        if not matches:
+            failures[device.name] = f"{device.name}: no VPN connection found for {selector}"
+            continue
+        masker.extend(masker_for(matches[0]))
+        jobs.append(DeviceJob(device=device, vpn=matches[0]))
+    return Resolved(jobs, failures, tuple(d.name for d in devices))
+
+
+def vpns_for_devices(
+    ctx: AwsContext, devices: Sequence[Device], masker: Masker | None = None
+) -> list[DeviceJob]:
+    """Every device's VPN; the first device whose VPN is not found is an AwsError."""
+    resolved = resolve_jobs(ctx, devices, masker)
+    if resolved.failures:
+        raise AwsError(next(iter(resolved.failures.values())))
+    return resolved.jobs
+
+
+def job_problems(job: DeviceJob) -> tuple[list[str], list[str]]:
+    """What makes no sense in a device's settings given its VPN: (errors, warnings).
+
+    Each names the device and the inventory key: a local ASN equal to AWS's (BGP would peer
+    with itself: `router bgp 64512 / remote-as 64512`), static routes on a BGP VPN (ignored).
+    """
+    device, vpn = job.device, job.vpn
+    errors: list[str] = []
+    warnings: list[str] = []
+    local_asn = device.local.local_asn
+    key = "local.local_asn" if local_asn is not None else "the customer gateway's ASN at AWS"
+    local_asn = local_asn if local_asn is not None else vpn.customer_gateway.asn
+    aws_asns = {t.bgp.aws_asn for t in vpn.tunnels if t.bgp is not None}
+    if vpn.routing == "bgp" and local_asn in aws_asns:
+        errors.append(
+            f"device {device.name}: {key} {local_asn} equals AWS's ASN for {vpn.id}: eBGP needs"
+            " a different local ASN (set local.local_asn)"
+        )
+    if vpn.routing == "bgp" and device.local.static_routes:
+        warnings.append(
+            f"device {device.name}: local.static_routes is ignored: {vpn.id} uses BGP routing"
+        )
+    return errors, warnings
+
+
+def intended_config(job: DeviceJob) -> RenderedConfig:
+    """The device's intended configuration, after refusing settings that make no sense."""
+    errors, _ = job_problems(job)
+    if errors:
+        raise RenderError(errors[0])
+    return render_config(job.device, job.vpn)
 
 
 def render_config(device: Device, vpn: VpnConnection) -> RenderedConfig:
@@ -77,7 +146,7 @@ def render_config(device: Device, vpn: VpnConnection) -> RenderedConfig:
 
 def render_jobs(jobs: Sequence[DeviceJob]) -> list[RenderedConfig]:
     """The intended configuration of every device, in order."""
-    return [render_config(job.device, job.vpn) for job in jobs]
+    return [intended_config(job) for job in jobs]
 
 
 def save_rendered(rendered: RenderedConfig, directory: Path) -> list[Path]:
@@ -117,7 +186,7 @@ def device_session(job: DeviceJob, ssh: SshOptions) -> Session:
         session_log=(
             ssh.session_log_dir / f"{job.device.name}.log" if ssh.session_log_dir else None
         ),
-        masker=masker_for(job.vpn),
+        masker=current_masker(),
     )
 
 
@@ -137,15 +206,26 @@ def collect_status(session: Session, job: DeviceJob) -> DeviceStatus:
 
 
 def wait_until_up(
-    session: Session, job: DeviceJob, timeout_s: float, interval_s: float = 2.0
+    session: Session,
+    job: DeviceJob,
+    timeout_s: float,
+    interval_s: float = 2.0,
+    stop: StopSignal | None = None,
 ) -> DeviceStatus:
-    """Verify repeatedly until both tunnels are UP or `timeout_s` has passed; the last status."""
+    """Verify repeatedly until both tunnels are UP, `timeout_s` has passed or the user pressed
+    Ctrl-C (`stop`); the last status."""
     deadline = time.monotonic() + timeout_s
     while True:
         status = collect_status(session, job)
         if status.overall == "UP" or time.monotonic() >= deadline:
             return status
-        time.sleep(min(interval_s, max(0.0, deadline - time.monotonic())))
+        if stop is not None and stop.is_set():
+            return status
+        pause = min(interval_s, max(0.0, deadline - time.monotonic()))
+        if stop is not None:
+            stop.sleep(pause)
+        else:
+            time.sleep(pause)
 
 
 def with_release(session: Session, job: DeviceJob) -> DeviceJob:
@@ -171,7 +251,16 @@ def plan_on_session(session: Session, job: DeviceJob) -> tuple[DeviceJob, Device
     """
     job = with_release(session, job)
     running = get_platform(job.device.platform).deployer.read_running(session)
+    learn_secrets(running)
     return job, running, plan_running(job, running)
+
+
+def learn_secrets(config: DeviceConfig) -> None:
+    """Every key the device's configuration holds joins this run's masker (old keys too)."""
+    masker = current_masker()
+    for file in config.files:
+        if file.content:
+            masker.learn(file.content)
 
 
 def plan_running(job: DeviceJob, running: DeviceConfig) -> Plan:
@@ -179,7 +268,7 @@ def plan_running(job: DeviceJob, running: DeviceConfig) -> Plan:
     from cgw.push import plan_change
 
     deployer = get_platform(job.device.platform).deployer
-    intended = render_config(job.device, job.vpn)
+    intended = intended_config(job)
     plan = plan_change(deployer, running, job.device, job.vpn, intended)
     if job.device.release is not None:
         plan = replace(plan, notes=(*plan.notes, f"rendered for release {job.device.release}"))
@@ -201,6 +290,7 @@ def push_device(
     verify_timeout_s: float = 60.0,
     rollback_on_down: bool = False,
     backup_dir: Path | None = None,
+    stop: StopSignal | None = None,
 ) -> PushResult:
     """Plan again, check it is the plan the user approved, then push it and verify.
 
@@ -212,6 +302,8 @@ def push_device(
     deployer = get_platform(job.device.platform).deployer
     with device_session(job, ssh) as session:
         job, running, plan = plan_on_session(session, job)
+        if stop is not None and stop.is_set():
+            raise Interrupted(f"{job.device.name}: interrupted before anything was sent")
         if expected is not None and plan.commands != expected.commands:
             raise DeviceError(
                 f"{job.device.name}: the device changed since the diff was shown;"
@@ -224,7 +316,11 @@ def push_device(
                 job.device,
                 running,
                 plan,
-                verify=(lambda: wait_until_up(session, job, verify_timeout_s)) if verify else None,
+                verify=(
+                    (lambda: wait_until_up(session, job, verify_timeout_s, stop=stop))
+                    if verify
+                    else None
+                ),
                 rollback_on_down=rollback_on_down,
                 backup_dir=backup_dir,
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from envelope import data_of
 
 from cgw.aws import AwsContext, fetch_vpn_connections
 
@@ -76,7 +76,7 @@ def test_show_secrets_prints_the_psks(lab_aws: LabAws, lab_psks: dict[str, list[
     vpn_id = lab_aws.vpn_ids["branch-01"]
     result = run_cgw("fetch", vpn_id, "--json", "--show-secrets")
     assert result.returncode == 0, result.stderr
-    shown = [t["psk"] for t in json.loads(result.stdout)["tunnels"]]
+    shown = [t["psk"] for t in data_of(result.stdout)[0]["tunnels"]]
     assert shown == lab_psks[vpn_id]
     rendered = run_cgw("render", "branch-01", "--show-secrets")
     assert all(psk in rendered.stdout for psk in lab_psks[vpn_id])
@@ -84,7 +84,7 @@ def test_show_secrets_prints_the_psks(lab_aws: LabAws, lab_psks: dict[str, list[
 
 def test_fetch_json_shape(lab_aws: LabAws) -> None:
     result = run_cgw("fetch", lab_aws.vpn_ids["branch-01"], "--json")
-    data = json.loads(result.stdout)
+    [data] = data_of(result.stdout)
     assert data["vpn_connection_id"] == lab_aws.vpn_ids["branch-01"]
     assert data["customer_gateway_ip"] == "203.0.113.11"
     assert data["routing"] == "bgp"
@@ -113,10 +113,10 @@ def test_fetch_json_shape(lab_aws: LabAws) -> None:
     }
     assert t2["dpd"]["action"] == "restart" and t2["startup_action"] == "start"
     assert t1["bgp"] == {"aws_asn": 64512, "cgw_asn": 65011, "hold_time_s": 30}
-    several = json.loads(
+    several = data_of(
         run_cgw("fetch", "--cgw-ip", "203.0.113.11", "--cgw-ip", "203.0.113.12", "--json").stdout
     )
-    assert isinstance(several, list) and len(several) == 2
+    assert len(several) == 2
 
 
 def test_render_to_directory_writes_0600_files(
@@ -214,7 +214,7 @@ def test_verify_offline_json_from_real_captures(tmp_path: Path) -> None:
     )
     result = run_cgw("verify", "--platform", "cisco_xe", "--from-dir", str(folder), "--json")
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = data_of(result.stdout)[0]["parsed"]
     assert [(s["peer"], s["state"], s["up"]) for s in data["ike_sas"]] == [
         ("52.175.253.112", "READY", True),
         ("52.175.250.191", "READY", True),
@@ -244,7 +244,7 @@ def test_verify_offline_with_a_vpn_judges_tunnels(lab_aws: LabAws, tmp_path: Pat
         "--vpn",
         lab_aws.vpn_ids["branch-01"],
     )
-    data = json.loads(result.stdout)
+    [data] = data_of(result.stdout)
     # The captures are another network's: none of branch-01's peers has an SA there.
     assert result.returncode == 2, result.stderr
     assert data["overall"] == "DOWN"
@@ -282,7 +282,7 @@ def test_lab_aws_serves_in_the_foreground_and_prints_no_key(tmp_path: Path) -> N
         env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
         fetched = run_cgw("fetch", "--cgw-ip", "203.0.113.11", "--json", "--show-secrets", env=env)
-        psks = [t["psk"] for t in json.loads(fetched.stdout)["tunnels"]]
+        psks = [t["psk"] for t in data_of(fetched.stdout)[0]["tunnels"]]
     finally:
         server.send_signal(signal.SIGINT)
         rest, errors = server.communicate(timeout=30)

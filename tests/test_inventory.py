@@ -170,3 +170,91 @@ def test_example_inventory_is_valid() -> None:
         "branch-04": "cisco_ios",
     }
     assert inventory.devices["branch-04"].local.local_outside_ip == IPv4Address("192.168.14.2")
+
+
+# ------------------------------------------------------------------ precedence and checks
+@pytest.mark.parametrize(
+    ("defaults", "group", "host", "expected"),
+    [
+        # a group's username beats a default username_env, and the other way round
+        ("{username_env: U}", "{username: root}", "{}", (None, "root")),
+        ("{username: admin}", "{username_env: U}", "{}", ("U", None)),
+        # the host beats its group and the defaults
+        ("{username_env: U}", "{username: root}", "{username_env: H}", ("H", None)),
+        ("{username_env: U}", "{}", "{username: ops}", (None, "ops")),
+        # nothing given on a level: inherited untouched
+        ("{username_env: U}", "{}", "{}", ("U", None)),
+    ],
+)
+def test_a_credential_given_on_a_level_replaces_the_inherited_one(
+    tmp_path: Path, defaults: str, group: str, host: str, expected: tuple[str | None, ...]
+) -> None:
+    path = write_inventory(
+        tmp_path,
+        "r1:\n  host: 10.0.0.1\n  platform: cisco_xe\n  groups: [g]\n"
+        f"  credentials: {host}\n"
+        "  vpn: {vpn_id: vpn-0abc1234}\n  local: {wan_interface: Gi1}\n",
+        f"g:\n  credentials: {group}\n",
+        f"credentials: {defaults}\n",
+    )
+    credentials = load_inventory(path).devices["r1"].credentials
+    assert (credentials.username_env, credentials.username) == expected
+
+
+def test_the_example_strongswan_host_logs_in_as_its_groups_user() -> None:
+    credentials = load_inventory(EXAMPLE).devices["branch-03"].credentials
+    assert (credentials.username, credentials.username_env) == ("root", None)
+
+
+HOST = "  platform: cisco_xe\n  local: {wan_interface: Gi1}\n"
+
+
+@pytest.mark.parametrize(
+    ("hosts", "expected"),
+    [
+        ("", r"hosts.yaml: no devices"),
+        ("# nothing yet\n", r"hosts.yaml: no devices"),
+        (
+            "a: {host: 10.0.0.1, vpn: {vpn_id: vpn-0abc1234}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1, tunnel_numbers: [true, 2]}}\n",
+            r"hosts.yaml: device a: local.tunnel_numbers.0: Input should be a valid integer",
+        ),
+        (
+            "a: {host: 10.0.0.1, vpn: {vpn_id: vpn-0abc1234}, platform: cisco_xe, port: true,"
+            " local: {wan_interface: Gi1}}\n",
+            r"device a: port: Input should be a valid integer",
+        ),
+        (
+            "a: {host: 10.0.0.1, vpn: {vpn_id: vpn-0abc1234}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1, local_asn: false}}\n",
+            r"device a: local.local_asn: Input should be a valid integer",
+        ),
+        (
+            "a: {host: 10.0.0.1, port: 22, vpn: {vpn_id: vpn-0abc1234}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1}}\n"
+            "b: {host: 10.0.0.1, vpn: {vpn_id: vpn-0abc1235}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1}}\n",
+            r"hosts.yaml: device b: host/port: 10.0.0.1:22 is already device a",
+        ),
+        (
+            "a: {host: 10.0.0.1, vpn: {vpn_id: vpn-0abc1234}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1}}\n"
+            "b: {host: 10.0.0.2, vpn: {vpn_id: vpn-0abc1234}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1}}\n",
+            r"hosts.yaml: device b: vpn.vpn_id: vpn-0abc1234 is already claimed by device a",
+        ),
+        (
+            "a: {host: 10.0.0.1, vpn: {customer_gateway_ip: 203.0.113.9}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1}}\n"
+            "b: {host: 10.0.0.2, vpn: {customer_gateway_ip: 203.0.113.9}, platform: cisco_xe,"
+            " local: {wan_interface: Gi1}}\n",
+            r"device b: vpn.customer_gateway_ip: 203.0.113.9 is already claimed by device a",
+        ),
+    ],
+)
+def test_inventories_that_make_no_sense_are_refused(
+    tmp_path: Path, hosts: str, expected: str
+) -> None:
+    with pytest.raises(InventoryError, match=expected) as caught:
+        load_inventory(write_inventory(tmp_path, hosts))
+    assert "\n" not in str(caught.value)

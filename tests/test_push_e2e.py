@@ -3,7 +3,6 @@ real HTTP to the lab AWS; tunnels come up only when what was pushed matches what
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from envelope import data_of
 
 from cgw.aws import AwsContext, fetch_vpn_connections
 from cgw.lab.routers import Faults
@@ -58,7 +58,7 @@ def test_first_diff_shows_pending_changes_masked(sim_lab: SimLab) -> None:
     assert result.returncode == 2, result.stderr
     assert "<psk:tunnel1>" in result.stdout and "<psk:tunnel2>" in result.stdout
     assert_no_secret(result, lab_secrets(sim_lab))
-    as_json = json.loads(cgw(sim_lab, "diff", "branch-01", "--json").stdout)
+    as_json = data_of(cgw(sim_lab, "diff", "branch-01", "--json").stdout)
     assert as_json[0]["in_sync"] is False and as_json[0]["commands"]
 
 
@@ -69,7 +69,7 @@ def test_push_then_verify_up_then_in_sync(sim_lab: SimLab) -> None:
     assert_no_secret(pushed, secrets)
     verified = cgw(sim_lab, "verify", "--all", "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    statuses = json.loads(verified.stdout)
+    statuses = data_of(verified.stdout)
     assert [s["overall"] for s in statuses] == ["UP", "UP", "UP"]
     for status in statuses:
         assert [t["up"] for t in status["tunnels"]] == [True, True]
@@ -108,7 +108,7 @@ def test_psk_changed_at_aws_shows_that_tunnel_down(sim_lab: SimLab) -> None:
     try:
         result = cgw(sim_lab, "verify", "branch-01", "--json")
         assert result.returncode == 2, result.stdout + result.stderr
-        status = json.loads(result.stdout)[0]
+        status = data_of(result.stdout)[0]
         assert status["overall"] == "DEGRADED"
         assert [t["up"] for t in status["tunnels"]] == [False, True]
         assert "Rotated.key_for_the_e2e_test" not in result.stdout

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from envelope import data_of
 
 from cgw.lab.aws_server import LabAws
 from cgw.lab.netns_lab import RealLab
@@ -346,7 +347,7 @@ def cgw_verify(lab: RealLab, inventory: Path, known_hosts: Path) -> tuple[int, d
     lab.sync_aws_telemetry()
     result = cgw_cli(inventory, known_hosts, "verify", "branch-03", "--json")
     try:
-        [status] = json.loads(result.stdout)
+        [status] = data_of(result.stdout)
     except ValueError:
         pytest.fail(f"cgw verify printed no JSON ({result.returncode}): {result.stderr[-1500:]}")
     return result.returncode, status

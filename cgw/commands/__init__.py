@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cgw.output import Printer
-from cgw.secrets import PROCESS_MASKER
+from cgw.secrets import current_masker
 
 if TYPE_CHECKING:
-    from cgw.fleet import Outcome
-    from cgw.workflow import DeviceJob, SshOptions
+    from cgw.fleet import FleetRun, Outcome
+    from cgw.workflow import DeviceJob, Resolved, SshOptions
 
 _COMMAND_MODULES = (
     "init", "fetch", "render", "diff", "push", "verify", "inventory", "lab", "demo",
@@ -69,12 +69,24 @@ class Selection:
 
     def jobs(self, options: Options) -> list[DeviceJob]:
         """The chosen inventory devices, each with the VPN connection AWS has for it."""
+        resolved = self.resolve(options)
+        if resolved.failures:
+            from cgw.errors import AwsError
+
+            raise AwsError(next(iter(resolved.failures.values())))
+        return resolved.jobs
+
+    def resolve(self, options: Options) -> Resolved:
+        """The chosen devices with their VPNs; a device whose VPN AWS lacks is a failure row."""
         from cgw.aws import AwsContext
         from cgw.inventory import load_inventory
-        from cgw.workflow import vpns_for_devices
+        from cgw.workflow import resolve_jobs
 
+        if self.workers < 1:
+            raise click.BadParameter("must be at least 1", param_hint="--workers")
         chosen = load_inventory(options.inventory).select(self.devices, self.group, self.everything)
-        return vpns_for_devices(AwsContext(profile=options.profile, region=options.region), chosen)
+        ctx = AwsContext(profile=options.profile, region=options.region)
+        return resolve_jobs(ctx, chosen)
 
 
 def device_options(command: Callable[..., int]) -> Callable[..., int]:
@@ -120,10 +132,21 @@ def progress(total: int, verb: str) -> Callable[[Outcome[Any]], None] | None:
     return report
 
 
+def with_failures(resolved: Resolved, run: FleetRun[Any]) -> list[Outcome[Any]]:
+    """Every chosen device's outcome, resolution failures included, in inventory order."""
+    from cgw.fleet import Outcome
+
+    failed: list[Outcome[Any]] = [
+        Outcome(name, error=error, state="failed") for name, error in resolved.failures.items()
+    ]
+    order = {name: index for index, name in enumerate(resolved.names)}
+    return sorted([*failed, *run.outcomes], key=lambda o: order.get(o.device, len(order)))
+
+
 def printer(show_secrets: bool = False) -> Printer:
     """A printer masking every secret this process knows, unless --show-secrets was given."""
     out = Printer(show_secrets=show_secrets)
-    out.masker = PROCESS_MASKER
+    out.masker = current_masker()
     return out
 
 

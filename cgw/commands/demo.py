@@ -34,7 +34,7 @@ def command(options: Options, keep: bool) -> int:
     require_lab("cgw demo")  # before the temp folder: a missing extra leaves nothing behind
     from cgw.cli import main
     from cgw.lab.sim_lab import lab_environment, start_sim_lab
-    from cgw.secrets import PROCESS_MASKER
+    from cgw.secrets import current_masker
 
     out = printer()
     folder = Path(tempfile.mkdtemp(prefix="cgw-demo-"))
@@ -43,7 +43,7 @@ def command(options: Options, keep: bool) -> int:
     kinds = ", ".join(dict.fromkeys(r.kind for r in lab.routers.values()))
     out.rich(f"[bold]cgw demo[/bold]: lab AWS (moto over HTTP) + simulated routers ({kinds}),"
              " all on 127.0.0.1")  # fmt: skip
-    PROCESS_MASKER.add("password:lab", lab.env["CGW_LAB_PASSWORD"])
+    current_masker().add("password:lab", lab.env["CGW_LAB_PASSWORD"])
     results = []
     try:
         ports = ", ".join(f"{n} :{r.port}" for n, r in lab.routers.items())

@@ -14,19 +14,22 @@ from cgw.commands import (
     pass_options,
     printer,
     progress,
+    with_failures,
 )
 
 if TYPE_CHECKING:
-    from cgw.fleet import Outcome
+    from cgw.fleet import FleetRun, StopSignal
     from cgw.model import DeviceConfig
     from cgw.output import Printer
     from cgw.platforms.base import Plan
-    from cgw.workflow import DeviceJob, SshOptions
+    from cgw.workflow import DeviceJob, Resolved, SshOptions
 
 EXIT_CHANGES = 2
 
 
-def device_plans(jobs: list[DeviceJob], ssh: SshOptions, workers: int) -> list[Outcome[Plan]]:
+def device_plans(
+    jobs: list[DeviceJob], ssh: SshOptions, workers: int, stop: StopSignal | None = None
+) -> FleetRun[Plan]:
     """Every device's plan, read over SSH, at most `workers` devices at a time."""
     from cgw.fleet import run_fleet
     from cgw.workflow import plan_device
@@ -36,14 +39,15 @@ def device_plans(jobs: list[DeviceJob], ssh: SshOptions, workers: int) -> list[O
         lambda job: plan_device(job, ssh),
         workers=workers,
         on_done=progress(len(jobs), "planned"),
+        stop=stop,
     )
 
 
 def plan_json(plan: Plan, masked: bool = True) -> dict[str, Any]:
     """A plan for programs: in sync or not, the diff and the commands, secrets masked."""
-    from cgw.secrets import PROCESS_MASKER
+    from cgw.secrets import current_masker
 
-    view = plan.masked(PROCESS_MASKER)
+    view = plan.masked(current_masker())
     return {
         "device": plan.device,
         "platform": plan.platform,
@@ -57,7 +61,7 @@ def plan_json(plan: Plan, masked: bool = True) -> dict[str, Any]:
 
 
 def print_plan(out: Printer, plan: Plan) -> None:
-    """A coloured unified diff and the exact commands, PSKs masked."""
+    """A coloured unified diff and the exact commands, PSKs masked, config text escaped."""
     if plan.in_sync:
         out.rich(f"[green]{plan.device}: in sync[/green] ({plan.platform}, {plan.vpn_id})")
         return
@@ -71,14 +75,18 @@ def print_plan(out: Printer, plan: Plan) -> None:
             else "cyan" if line.startswith("@@")
             else ""
         )  # fmt: skip
-        escaped = line.replace("[", r"\[")
-        out.rich(f"[{style}]{escaped}[/{style}]" if style else escaped)
+        out.styled(line, style)
     if view.commands:
         out.rich("[bold]commands to send:[/bold]")
         for command in view.commands:
-            out.rich("  " + command.replace("[", r"\["))
+            out.styled("  " + command)
     for note in plan.notes:
-        out.rich(f"[dim]note: {note}[/dim]")
+        out.styled(f"note: {note}", "dim")
+
+
+def plan_code(plan: Plan) -> int:
+    """0 in sync, 2 changes pending."""
+    return 0 if plan.in_sync else EXIT_CHANGES
 
 
 def saved_running_config(path: Path, selection: Selection) -> DeviceConfig:
@@ -91,7 +99,9 @@ def saved_running_config(path: Path, selection: Selection) -> DeviceConfig:
     return load_saved_config(path, selection.devices[0], platform="")
 
 
-def saved_plans(jobs: list[DeviceJob], saved: DeviceConfig) -> list[Outcome[Plan]]:
+def saved_plans(
+    jobs: list[DeviceJob], saved: DeviceConfig, stop: StopSignal | None = None
+) -> FleetRun[Plan]:
     """The plan against a saved configuration: the online diff's code, with no SSH."""
     from dataclasses import replace
 
@@ -102,6 +112,7 @@ def saved_plans(jobs: list[DeviceJob], saved: DeviceConfig) -> list[Outcome[Plan
         [(job.device.name, job) for job in jobs],
         lambda job: plan_running(job, replace(saved, platform=job.device.platform)),
         workers=1,
+        stop=stop,
     )
 
 
@@ -118,32 +129,44 @@ def saved_plans(jobs: list[DeviceJob], saved: DeviceConfig) -> list[Outcome[Plan
 @pass_options
 def command(options: Options, selection: Selection, saved_path: Path | None) -> int:
     """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
-    from cgw.fleet import worst_exit_code
+    from cgw.fleet import StopSignal
 
     saved = None if saved_path is None else saved_running_config(saved_path, selection)
-    jobs = selection.jobs(options)
+    resolved = selection.resolve(options)
+    stop = StopSignal()
+    with stop.catching_sigint():
+        return _diff(resolved, selection, stop, saved)
+
+
+def _diff(
+    resolved: Resolved, selection: Selection, stop: StopSignal, saved: DeviceConfig | None
+) -> int:
+    """Plan every device and print the plans (under the caller's Ctrl-C handling)."""
+    from cgw.fleet import fleet_exit_code, worst_exit_code
+    from cgw.output import outcome_item
+
     if saved is None:
-        outcomes = device_plans(jobs, selection.ssh(), selection.workers)
+        run = device_plans(resolved.jobs, selection.ssh(), selection.workers, stop)
     else:
-        outcomes = saved_plans(jobs, saved)
+        run = saved_plans(resolved.jobs, saved, stop)
+    outcomes = with_failures(resolved, run)
+    code = worst_exit_code([fleet_exit_code(run, plan_code), *([1] * len(resolved.failures))])
     out = printer()
-    codes = []
-    for outcome in outcomes:
-        if outcome.value is None:
-            codes.append(1)
-        else:
-            codes.append(0 if outcome.value.in_sync else EXIT_CHANGES)
     if selection.as_json:
-        out.json(
-            [
-                plan_json(o.value) if o.value else {"device": o.device, "error": o.error}
-                for o in outcomes
-            ]
+        out.envelope(
+            "diff",
+            [outcome_item(o, plan_json) for o in outcomes],
+            code,
+            interrupted=run.interrupted,
         )
-    else:
-        for outcome in outcomes:
-            if outcome.value is None:
-                out.error(outcome.device, outcome.error or "")
-            else:
-                print_plan(out, outcome.value)
-    return worst_exit_code(codes)
+        return code
+    for outcome in outcomes:
+        if outcome.value is not None:
+            print_plan(out, outcome.value)
+        elif outcome.state == "failed":
+            out.error(outcome.device, outcome.error or "")
+        else:
+            out.rich(f"{outcome.device}: not read (interrupted)")
+    if run.interrupted:
+        out.rich("interrupted: diff changes nothing; devices not read are listed above")
+    return code

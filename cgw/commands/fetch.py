@@ -37,30 +37,41 @@ def command(
     show_secrets: bool,
 ) -> int:
     """Read VPN connections from AWS (by id, --device, --cgw-ip or --tag)."""
-    from cgw.aws import AwsContext, fetch_vpn_connections
+    from cgw.aws import AwsContext, check_vpn_id, fetch_vpn_connections
     from cgw.inventory import load_inventory
     from cgw.model import masker_for
-    from cgw.workflow import vpns_for_devices
+    from cgw.output import result_item
+    from cgw.secrets import current_masker
+    from cgw.workflow import resolve_jobs
 
     if not (vpn_ids or devices or cgw_ips or tags):
         raise CgwError("name a VPN id, or use --device, --cgw-ip or --tag")
+    for vpn_id in vpn_ids:
+        check_vpn_id(vpn_id)
     ctx = AwsContext(profile=options.profile, region=options.region)
     vpns = []
+    failures: dict[str, str] = {}
     if devices:
         chosen = load_inventory(options.inventory).select(devices)
-        vpns += [job.vpn for job in vpns_for_devices(ctx, chosen)]
+        resolved = resolve_jobs(ctx, chosen)
+        vpns += [job.vpn for job in resolved.jobs]
+        failures = resolved.failures
     if vpn_ids or cgw_ips or tags:
         vpns += fetch_vpn_connections(
             ctx, vpn_ids=vpn_ids, customer_gateway_ips=cgw_ips, tags=_parse_tags(tags)
         )
     vpns = list({v.id: v for v in vpns}.values())
     for vpn in vpns:
-        masker_for(vpn)
+        current_masker().extend(masker_for(vpn))
     out = printer(show_secrets)
+    code = 1 if failures else 0
     if as_json:
-        shapes = [vpn_json(v, show_secrets=show_secrets) for v in vpns]
-        out.json(shapes[0] if len(shapes) == 1 else shapes)
-    else:
-        for vpn in vpns:
-            out.table(vpn_table(vpn, show_secrets=show_secrets))
-    return 0
+        items = [result_item(v.id, data=vpn_json(v, show_secrets=show_secrets)) for v in vpns]
+        items += [result_item(name, error=error) for name, error in failures.items()]
+        out.envelope("fetch", items, code)
+        return code
+    for vpn in vpns:
+        out.table(vpn_table(vpn, show_secrets=show_secrets))
+    for name, error in failures.items():
+        out.error(name, error)
+    return code

@@ -29,12 +29,29 @@ def command(ctx: click.Context) -> None:
     require_lab(f"cgw lab {ctx.invoked_subcommand}")
 
 
+PORT = click.IntRange(1, 65535)
+
+
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Refuse, in one line, a port another program already listens on (the server would hang)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CgwError(
+                f"--port {port}: {host}:{port} is not free ({exc.strerror}); pick another port"
+            ) from None
+
+
 @command.command("aws")
-@click.option("--port", type=int, default=5000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", type=PORT, default=5000, show_default=True, help="Port on 127.0.0.1.")
 def aws(port: int) -> int:
     """Run the lab AWS in the foreground until Ctrl-C; prints the endpoint to use."""
     from cgw.lab.aws_server import serve_forever
 
+    check_port_free(port)
     serve_forever(port)
     return 0
 
@@ -174,7 +191,7 @@ def real() -> None:
     show_default=True,
     help="Where the lab records its namespaces and daemons (for `down`).",
 )
-@click.option("--port", type=int, default=5000, show_default=True, help="Lab AWS port.")
+@click.option("--port", type=PORT, default=5000, show_default=True, help="Lab AWS port.")
 def real_up(state: Path, port: int) -> int:
     """Start the lab AWS and the namespace lab for branch-03; run until Ctrl-C, then tear down.
 
@@ -188,6 +205,7 @@ def real_up(state: Path, port: int) -> int:
     missing = missing_requirements()
     if missing:
         raise CgwError(f"the real lab cannot run here: {missing}")
+    check_port_free(port)
     aws = run_lab_aws(port=port)
     try:
         lab = real_lab_up(aws.vpn_ids[REAL_LAB_BRANCH], state)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 
 from cgw.commands import Options, pass_options, printer
 from cgw.errors import CgwError
 
 if TYPE_CHECKING:
-    from cgw.model import Device
+    from cgw.model import Device, RenderedConfig
+    from cgw.output import Printer
 
 AD_HOC_DEVICE = "adhoc"
 
@@ -27,6 +29,7 @@ AD_HOC_DEVICE = "adhoc"
     help="Write files here (mode 0600, PSKs in clear) instead of printing.",
 )
 @click.option("--show-secrets", is_flag=True, help="Print pre-shared keys in clear.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for programs.")
 @click.option("--vpn", "vpn_id", help="Ad hoc: render for this VPN id, no inventory needed.")
 @click.option("--platform", help="Ad hoc: cisco_ios, cisco_xe, juniper_junos or strongswan.")
 @click.option("--wan-interface", help="Ad hoc: WAN interface [platform's usual first port].")
@@ -43,6 +46,7 @@ def command(
     everything: bool,
     output_dir: Path | None,
     show_secrets: bool,
+    as_json: bool,
     vpn_id: str | None,
     platform: str | None,
     wan_interface: str | None,
@@ -59,9 +63,10 @@ def command(
     cgw render --all -o out/             write out/<device>.cfg, mode 0600
     cgw render --vpn vpn-0abc --platform cisco_xe --wan-interface Gi0/0/0
     """
-    from cgw.aws import AwsContext
+    from cgw.aws import AwsContext, check_vpn_id
     from cgw.inventory import load_inventory
-    from cgw.workflow import render_jobs, save_rendered, vpns_for_devices
+    from cgw.output import result_item
+    from cgw.workflow import intended_config, job_problems, resolve_jobs
 
     ctx = AwsContext(profile=options.profile, region=options.region)
     if vpn_id or platform:
@@ -69,6 +74,7 @@ def command(
             raise CgwError("use either device names or --vpn/--platform, not both")
         if not (vpn_id and platform):
             raise CgwError("ad hoc rendering needs both --vpn and --platform")
+        check_vpn_id(vpn_id, "--vpn")
         device = _ad_hoc_device(
             vpn_id,
             platform,
@@ -82,18 +88,75 @@ def command(
         chosen = [device]
     else:
         chosen = load_inventory(options.inventory).select(devices, group, everything)
-    jobs = vpns_for_devices(ctx, chosen)
-    rendered = render_jobs(jobs)
+    resolved = resolve_jobs(ctx, chosen)
+    if static_route and resolved.jobs and resolved.jobs[0].vpn.routing == "bgp":
+        raise CgwError(f"--static-route: {vpn_id} uses BGP routing; static routes do not apply")
     out = printer(show_secrets)
-    for config in rendered:
-        if output_dir is not None:
-            for path in save_rendered(config, output_dir):
-                out.rich(f"[green]wrote[/green] {path} (0600)")
-        else:
-            if len(rendered) > 1:
-                out.rich(f"[bold]# {config.device} ({config.platform}, {config.vpn_id})[/bold]")
-            out.text(config.text)
-    return 0
+    items: dict[str, dict[str, Any]] = {
+        name: result_item(name, error=error) for name, error in resolved.failures.items()
+    }
+    warnings: list[str] = []
+    rendered: list[RenderedConfig] = []
+    for job in resolved.jobs:
+        warnings += job_problems(job)[1]
+        try:
+            rendered.append(intended_config(job))
+        except CgwError as exc:
+            items[job.device.name] = result_item(job.device.name, error=out.mask(str(exc)))
+    code = 1 if items else 0
+    interrupted = False
+    try:
+        for config in rendered:
+            items[config.device] = result_item(config.device, data=_render_json(config, out))
+            if output_dir is not None:
+                try:
+                    written = _save(config, output_dir)
+                except CgwError as exc:
+                    items[config.device] = result_item(config.device, error=str(exc))
+                    code = 1
+                    continue
+                items[config.device]["data"]["written"] = [str(p) for p in written]
+                if not as_json:
+                    for path in written:
+                        out.rich(f"[green]wrote[/green] {escape(str(path))} (0600)")
+            elif not as_json:
+                if len(rendered) > 1:
+                    out.rich(
+                        f"[bold]# {escape(config.device)} ({config.platform}, {config.vpn_id})"
+                        "[/bold]"
+                    )
+                out.text(config.text)
+    except KeyboardInterrupt:
+        # Each file is written to a temporary name and renamed: none is ever half written.
+        interrupted, code = True, 130
+        for config in rendered:
+            items.setdefault(config.device, result_item(config.device, status="not-started"))
+    ordered = [items[n] for n in resolved.names if n in items]
+    for warning in warnings:
+        out.warning(warning)
+    for item in ordered:
+        if item["status"] == "error" and not as_json:
+            out.error(item["name"], item["error"] or "")
+    if as_json:
+        out.envelope("render", ordered, code, interrupted=interrupted, warnings=warnings)
+    elif interrupted:
+        done = [i["name"] for i in ordered if i["status"] == "ok"]
+        out.rich(f"interrupted: rendered {', '.join(done) or 'nothing'}; no file is half written")
+    return code
+
+
+def _save(config: RenderedConfig, output_dir: Path) -> list[Path]:
+    from cgw.workflow import save_rendered
+
+    return save_rendered(config, output_dir)
+
+
+def _render_json(config: RenderedConfig, out: Printer) -> dict[str, Any]:
+    return {
+        "platform": config.platform,
+        "vpn_id": config.vpn_id,
+        "files": [{"path": f.path, "content": out.mask(f.content)} for f in config.files],
+    }
 
 
 def _ad_hoc_device(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from cgw.commands import (
@@ -16,8 +17,10 @@ from cgw.commands import (
     pass_options,
     printer,
     progress,
+    with_failures,
 )
 from cgw.errors import CgwError
+from cgw.output import envelope
 
 if TYPE_CHECKING:
     from cgw.fleet import Outcome
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from cgw.verify import DeviceStatus
     from cgw.workflow import DeviceJob
 
+ADDRESS_COLUMNS = frozenset({"AWS outside IP", "Inside (AWS/CGW)"})
 STATE_STYLE = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "UNKNOWN": "magenta"}
 
 
@@ -76,17 +80,28 @@ def _verify_offline(
     device_name: str | None,
     as_json: bool,
 ) -> int:
-    from cgw.aws import AwsContext, fetch_vpn_connections
+    from cgw.aws import AwsContext, check_vpn_id, fetch_vpn_connections
     from cgw.inventory import load_inventory
+    from cgw.output import result_item
     from cgw.platforms import get_platform
     from cgw.verify import offline_parsed, offline_status, parsed_to_json, status_to_json
     from cgw.workflow import vpns_for_devices
 
     out = printer()
+    if not directory.is_dir():
+        raise CgwError(f"--from-dir {directory}: no such folder")
+    if not any(p.is_file() for p in directory.iterdir()):
+        raise CgwError(f"--from-dir {directory}: the folder holds no saved outputs")
+    if vpn_id:
+        check_vpn_id(vpn_id, "--vpn")
     if not (vpn_id or device_name):
         parsed = parsed_to_json(offline_parsed(platform_name, directory))
+        if all(rows is None for rows in parsed.values()):
+            raise CgwError(
+                f"--from-dir {directory}: no file is named after a {platform_name} verify command"
+            )
         if as_json:
-            out.json(parsed)
+            out.envelope("verify", [result_item(str(directory), data={"parsed": parsed})], 0)
         else:
             _print_parsed(out, parsed, platform_name, directory)
         return 0
@@ -102,19 +117,23 @@ def _verify_offline(
     status = offline_status(
         platform_name, directory, vpn, device_name=device_name, interface_names=interface_names
     )
+    code = _exit_code(status)
     if as_json:
-        out.json(status_to_json(status))
+        out.envelope("verify", [result_item(status.device, data=status_to_json(status))], code)
     else:
         out.table(_status_table(status))
-    return _exit_code(status)
+    return code
 
 
 def _verify_online(options: Options, selection: Selection, watch: float | None) -> int:
     from cgw.aws import AwsContext, fetch_telemetry
-    from cgw.fleet import run_fleet, worst_exit_code
+    from cgw.fleet import StopSignal, fleet_exit_code, run_fleet, worst_exit_code
+    from cgw.output import outcome_item
+    from cgw.verify import status_to_json
     from cgw.workflow import verify_device
 
-    jobs = selection.jobs(options)
+    resolved = selection.resolve(options)
+    jobs = resolved.jobs
     ssh = selection.ssh()
     ctx = AwsContext(profile=options.profile, region=options.region)
     out = printer()
@@ -123,33 +142,37 @@ def _verify_online(options: Options, selection: Selection, watch: float | None) 
         return verify_device(job, ssh)
 
     previous: dict[str, str] = {}
-    codes: list[int] | None = None
-    try:
+    code: int | None = None
+    stop = StopSignal()
+    with stop.catching_sigint():
         while True:
-            outcomes = run_fleet(
+            run = run_fleet(
                 [(j.device.name, j) for j in jobs],
                 verify,
                 workers=selection.workers,
                 on_done=None if watch else progress(len(jobs), "verified"),
+                stop=stop,
             )
-            codes = [_exit_code(o.value) if o.value is not None else 1 for o in outcomes]
-            if selection.as_json and not watch:
-                out.json([_outcome_json(o) for o in outcomes])
+            if watch and run.interrupted and code is not None:
+                return code  # Ctrl-C ends --watch: the last complete round decides
+            outcomes = with_failures(resolved, run)
+            code = worst_exit_code(
+                [fleet_exit_code(run, _exit_code), *([1] * len(resolved.failures))]
+            )
+            items = [outcome_item(o, status_to_json) for o in outcomes]
+            if selection.as_json and watch:
+                out.json_line(envelope("verify", items, code, interrupted=run.interrupted))
+            elif selection.as_json:
+                out.envelope("verify", items, code, interrupted=run.interrupted)
             elif watch and previous:
                 _print_changes(out, outcomes, previous)
             else:
                 _print_outcomes(out, outcomes)
             previous = _states(outcomes)
-            if not watch:
-                return worst_exit_code(codes)
-            time.sleep(watch)
+            if not watch or run.interrupted or stop.sleep(watch):
+                return code
             telemetry = fetch_telemetry(ctx, [j.vpn.id for j in jobs])
             jobs = [_with_telemetry(j, telemetry.get(j.vpn.id)) for j in jobs]
-    except KeyboardInterrupt:
-        # Ctrl-C ends --watch: the last complete round decides the exit code.
-        if codes is None:
-            raise
-        return worst_exit_code(codes)
 
 
 def _with_telemetry(job: DeviceJob, telemetry: tuple[TunnelTelemetry, ...] | None) -> DeviceJob:
@@ -164,14 +187,6 @@ def _exit_code(status: DeviceStatus) -> int:
     from cgw.verify import exit_code
 
     return exit_code(status)
-
-
-def _outcome_json(outcome: Outcome[DeviceStatus]) -> dict[str, Any]:
-    from cgw.verify import status_to_json
-
-    if outcome.value is None:
-        return {"device": outcome.device, "error": outcome.error}
-    return status_to_json(outcome.value)
 
 
 def _states(outcomes: list[Outcome[DeviceStatus]]) -> dict[str, str]:
@@ -201,17 +216,20 @@ def _print_changes(
 
 def _print_outcomes(out: Printer, outcomes: list[Outcome[DeviceStatus]]) -> None:
     for outcome in outcomes:
-        if outcome.value is None:
+        if outcome.value is not None:
+            out.table(_status_table(outcome.value))
+        elif outcome.state == "failed":
             out.error(outcome.device, outcome.error or "")
         else:
-            out.table(_status_table(outcome.value))
+            out.rich(f"{escape(outcome.device)}: not verified (interrupted)")
     if len(outcomes) > 1:
         summary = Table(title="summary", title_justify="left")
         for column in ("device", "platform", "VPN", "overall"):
             summary.add_column(column)
         for outcome in outcomes:
             if outcome.value is None:
-                summary.add_row(outcome.device, "", "", "[red]ERROR[/red]")
+                word = "ERROR" if outcome.state == "failed" else "NOT VERIFIED"
+                summary.add_row(escape(outcome.device), "", "", f"[red]{word}[/red]")
             else:
                 status = outcome.value
                 style = STATE_STYLE.get(status.overall, "")
@@ -231,10 +249,16 @@ def _status_table(status: DeviceStatus) -> Table:
         f"[{style}]{status.overall}[/{style}]",
         title_justify="left",
     )
-    for column in STATUS_COLUMNS:
-        table.add_column(column)
-    for row in status_rows(status):
-        table.add_row(*row)
+    rows = status_rows(status)
+    for index, column in enumerate(STATUS_COLUMNS):
+        if column in ADDRESS_COLUMNS:
+            # Addresses are the first thing an engineer reads: never shortened, never split.
+            widest = max([len(column), *(len(row[index]) for row in rows)])
+            table.add_column(column, no_wrap=True, min_width=widest)
+        else:
+            table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
     return table
 
 
@@ -249,5 +273,5 @@ def _print_parsed(out: Printer, parsed: dict[str, Any], platform: str, directory
         for column in columns:
             table.add_column(column)
         for row in rows:
-            table.add_row(*(str(row[c]) for c in columns))
+            table.add_row(*(escape(str(row[c])) for c in columns))
         out.table(table)

@@ -76,7 +76,7 @@ class Plan:
     def masked(self, masker: Masker) -> MaskedPlan:
         """The same plan with every secret replaced by its label, for output."""
         return MaskedPlan(
-            diff=masker.mask(self.unified_diff()),
+            diff=masker.mask_diff(self.unified_diff()),
             commands=tuple(masker.mask_all(self.commands)),
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from cgw.lab.routers.oracle import (
 )
 from cgw.lab.routers.server import Credentials, SshServer, known_hosts_line
 from cgw.lab.routers.shell import RouterContext
-from cgw.lab.routers.simulator import RouterSetup, Simulator
+from cgw.lab.routers.simulator import RUNNING_CONFIG, RouterSetup, Simulator
 
 __all__ = [
     "BgpVerdict",
@@ -83,6 +83,7 @@ class SimRouter:
     state: Any  # the simulator's own state class (IosState, JunosState, LinuxState, ...)
     server: SshServer
     host: str = field(default="127.0.0.1")
+    setup: RouterSetup | None = field(default=None, repr=False)
 
     @property
     def port(self) -> int:
@@ -110,6 +111,23 @@ class SimRouter:
         """What an engineer would save from it (its running config, or a host's files)."""
         with self.context.lock:
             return simulator_for(self.kind).saved_files(self.state)
+
+    def reset(self, saved: Mapping[str, str]) -> None:
+        """Make the router run `saved` (what saved_files() gave) as if it had booted with it.
+
+        Sessions opened from now on see the new state; pending timers and uncommitted changes
+        of the old state are gone, as after a reload.
+        """
+        if self.setup is None:
+            raise RuntimeError(f"{self.hostname}: started without a setup to rebuild from")
+        if list(saved) == [RUNNING_CONFIG]:
+            setup = replace(self.setup, initial_config=saved[RUNNING_CONFIG], initial_files={})
+        else:
+            setup = replace(self.setup, initial_config=None, initial_files=dict(saved))
+        state, factory = simulator_for(self.kind).build(setup)
+        with self.context.lock:
+            self.state = state
+            self.server.shell_factory = factory
 
     def set_oracle(self, oracle: TunnelOracle) -> None:
         """Swap the judge of tunnel state (e.g. the lab's AWS-backed oracle)."""
@@ -183,4 +201,4 @@ def start_router(
         port=port,
     )
     server.start()
-    return SimRouter(simulator.kind, context, state, server)
+    return SimRouter(simulator.kind, context, state, server, setup=setup)

@@ -298,12 +298,22 @@ def _frr_remove(nodes: list[FrrNode], line: str, *, recursive: bool) -> None:
             _frr_remove(children, line, recursive=True)
 
 
+# Top-level statements FRR prints first, as one group closed by a single `!`.
+FRR_HEADER = ("frr version", "frr defaults", "hostname", "log ", "service ")
+
+
 def _frr_lines(nodes: list[FrrNode], depth: int = 0) -> list[str]:
+    """FRR's text for a tree: at top level a `!` after the header group and after every other
+    statement, as `write memory` prints it (assumption: FRR 8.4's exact separators vary by
+    statement; the lab needs only that a file it writes reads back to the same text)."""
     lines: list[str] = []
-    for line, children in nodes:
+    for index, (line, children) in enumerate(nodes):
         lines.append(" " * depth + line)
         lines.extend(_frr_lines(children, depth + 1))
-        if depth == 0 and children:
+        if depth:
+            continue
+        following = nodes[index + 1][0] if index + 1 < len(nodes) else ""
+        if not line.startswith(FRR_HEADER) or not following.startswith(FRR_HEADER):
             lines.append("!")
     return lines
 

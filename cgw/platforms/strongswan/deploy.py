@@ -317,7 +317,9 @@ def read_paths(session: Session, paths: Sequence[str], root: str = "") -> HostFi
             f"echo {FILE_MARK} {quoted} ; [ -f {quoted} ] && base64 {quoted} || echo {MISSING_MARK}"
         )
     for line in _short_lines(segments):
-        files.update(_parse_listing(send_lines(session, [line]), root))
+        with session.unlogged(f"reading {len(paths)} file(s)"):
+            listing = send_lines(session, [line])
+        files.update(_parse_listing(listing, root))
     missing = [p for p in paths if p not in files]
     if missing:
         raise DeviceError(f"{session.device.name}: reading {missing[0]} returned nothing")
@@ -363,6 +365,21 @@ def list_cgw_files(session: Session, root: str = "") -> list[str]:
     raise DeviceError(f"{session.device.name}: listing cgw's files gave no answer")
 
 
+def staged_patterns() -> list[str]:
+    """Globs of every hidden file a push stages beside cgw's files (any VPN), and the script."""
+    patterns = [COMMIT_SCRIPT, COMMIT_SCRIPT + ".b64"]
+    for pattern in CGW_FILE_PATTERNS:
+        staged = stage_path(pattern)
+        patterns += [staged, staged + ".b64", frr_removal_path(pattern)]
+    return patterns
+
+
+def remove_staged_leftovers(session: Session, root: str = "") -> None:
+    """After a cut push: the staged copies it left are removed, so the host is as it was."""
+    globs = " ".join(root + pattern for pattern in staged_patterns())
+    run(session, f"rm -f {globs}")
+
+
 def upload(
     session: Session, path: str, content: str, mode: int, chunk_chars: int = CHUNK_CHARS
 ) -> None:
@@ -381,7 +398,8 @@ def upload(
         f"base64 -d {encoded_path} > {quoted} && rm -f {encoded_path}"
         f" && chmod {mode:o} {quoted} && sha256sum {quoted}",
     ]
-    output = send_lines(session, lines)
+    with session.unlogged(f"upload of {path}"):
+        output = send_lines(session, lines)
     if hashlib.sha256(data).hexdigest() not in output:
         raise StepFailed(f"upload of {path}", "the staged file's SHA-256 does not match")
 
@@ -491,7 +509,53 @@ def restore(
     # Leftovers are hidden, never included, and replaced by the next run.
     with contextlib.suppress(StepFailed):
         host.clean()
+    for change in changes:
+        if change.path.startswith(FRR_DIR) and change.new is None and change.old:
+            remove_emptied_bgp_instance(session, change.old, root)
     return len(changes)
+
+
+FRR_PRUNE_FILE: Final = "/etc/cgw/.cgw-frr-prune.conf"
+# What FRR prints inside an instance that holds nothing (block ends, empty address families).
+_EMPTY_INSTANCE_LINES = re.compile(r"(address-family \S+( \S+)?|exit-address-family|exit|!|)")
+
+
+def bgp_instance_lines(running: str, asn: str) -> list[str] | None:
+    """The statements inside `router bgp ASN` of FRR's running config; None if no instance."""
+    lines = running.replace("\r", "").split("\n")
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == f"router bgp {asn}")
+    except StopIteration:
+        return None
+    inside = []
+    for line in lines[start + 1 :]:
+        if line and not line[0].isspace():
+            break  # the next top-level statement (FRR 8+ closes the block with `exit`)
+        inside.append(line.strip())
+    return inside
+
+
+def remove_emptied_bgp_instance(session: Session, fragment: str, root: str = "") -> None:
+    """After cgw's fragment left FRR: `no router bgp ASN` if cgw's removal left it empty.
+
+    cgw removes only its own lines from the shared `router bgp` block; when the backup had no
+    fragment and nothing else lives in the instance, the instance itself was cgw's too.
+    """
+    found = re.search(r"^router bgp (\d+)", fragment, re.M)
+    if found is None:
+        return
+    asn = found.group(1)
+    with contextlib.suppress(StepFailed):
+        inside = bgp_instance_lines(run(session, "vtysh -c 'show running-config'"), asn)
+        if inside is None or not all(_EMPTY_INSTANCE_LINES.fullmatch(line) for line in inside):
+            return
+        prune = shlex.quote(root + FRR_PRUNE_FILE)
+        run(session, f"printf 'no router bgp {asn}\\n' > {prune}")
+        try:
+            run(session, f"vtysh -f {prune}")
+        finally:
+            run(session, f"rm -f {prune}")
+        run(session, "vtysh -c 'write memory'")
 
 
 def _quote_output(output: str, masker: Masker) -> str:
@@ -604,6 +668,7 @@ class StrongswanDeployer:
         files = backup.as_dict()
         paths = [*files, *list_cgw_files(session, self.root)]
         restored = restore(session, files, paths, self.root, self.chunk_chars)
+        remove_staged_leftovers(session, self.root)
         if not restored:
             return f"{device.name}: cgw's files already match the backup"
         return f"{device.name}: restored {restored} file(s) from the backup and reloaded them"
