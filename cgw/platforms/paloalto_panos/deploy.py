@@ -24,6 +24,7 @@ uncommitted candidate is reverted).
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -43,6 +44,7 @@ from cgw.secrets import PROCESS_MASKER
 if TYPE_CHECKING:
     from cgw.session import Session
 
+LOG = logging.getLogger(__name__)
 SET_FORMAT: Final = "set cli config-output-format set"
 SHOW_RUNNING: Final = "show config running"
 PENDING: Final = "check pending-changes"
@@ -406,6 +408,9 @@ class PanosTransaction:
         except DeviceError as error:
             raise self._abort(str(error)) from None
         self.stage = "committed"
+        LOG.info(
+            "%s: commit of %s took %.1f s", self.cli.where, self.plan.vpn_id, self.commit_wait_s
+        )
         self.cli.leave()
 
     def confirm(self) -> None:
