@@ -68,7 +68,7 @@ SECRET_VALUE: Final = re.compile(r"(pre-shared-key key )(\S+)")
 
 def mask(text: str) -> str:
     """Text safe for a message or log: known keys by label, any key statement's value hidden."""
-    return SECRET_VALUE.sub(r"\1<secret>", PROCESS_MASKER.mask(text))
+    return PROCESS_MASKER.mask(SECRET_VALUE.sub(r"\1<secret>", text))
 
 
 def statements(text: str) -> list[str]:
