@@ -75,14 +75,16 @@ _AWS_SECRET_FIELDS = (
 )
 # Where device configurations carry a key, for keys cgw does not know (the one a device still
 # holds after AWS rotated it, another VPN's): Junos `pre-shared-key ascii-text "..."`, IOS
-# `pre-shared-key [local|remote] [address A [MASK] key] [0|6|7] KEY`, swanctl `secret = ...`
-# (also as a diff line, `-  secret = ...`). A value already replaced by a label is left alone.
+# `pre-shared-key [local|remote] [address A [MASK] key] [0|6|7] KEY`, PAN-OS
+# `pre-shared-key key KEY`, swanctl `secret = ...` (also as a diff line, `-  secret = ...`).
+# A value already replaced by a label is left alone.
 _DEVICE_SECRET_FIELDS = (
     re.compile(r'(?i)(pre-shared-key\s+(?:ascii-text|hexadecimal)\s+)(?!"?<)("[^"]*"|\S+)'),
+    re.compile(r'(?i)(pre-shared-key\s+key\s+)(?!"?<)("[^"]*"|\S+)'),
     re.compile(
         r"(?i)(pre-shared-key(?:\s+(?:local|remote))?"
         r"(?:\s+address\s+\S+(?:\s+\d+\.\d+\.\d+\.\d+)?\s+key)?(?:\s+[067](?=\s))?\s+)"
-        r"(?!<|ascii-text|hexadecimal|address|local|remote)(\S+)"
+        r"(?!<|ascii-text|hexadecimal|address|local|remote|key\s)(\S+)"
     ),
     re.compile(r'(?im)(^[-+ ]?\s*secret\s*=\s*)(?!"?<)("[^"]*"|\S+)'),
 )

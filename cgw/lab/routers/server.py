@@ -61,8 +61,20 @@ class _Authenticator(paramiko.ServerInterface):  # type: ignore[misc]
         if self.credentials.authorized_keys:
             methods.append("publickey")
         if self.credentials.password is not None:
-            methods.append("password")
+            methods += ["password", "keyboard-interactive"]
         return ",".join(methods) or "none"
+
+    def check_auth_interactive(self, username: str, submethods: str) -> Any:
+        """Keyboard-interactive login (what netmiko uses for PAN-OS): one password prompt."""
+        if self.credentials.password is None or username != self.credentials.username:
+            return paramiko.AUTH_FAILED
+        return paramiko.InteractiveQuery("", "", ("Password: ", False))
+
+    def check_auth_interactive_response(self, responses: list[str]) -> int:
+        ok = self.credentials.password is not None and list(responses) == [
+            self.credentials.password
+        ]
+        return int(paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED)
 
     def check_auth_password(self, username: str, password: str) -> int:
         ok = (
