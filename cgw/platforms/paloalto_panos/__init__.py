@@ -26,7 +26,7 @@ from cgw.platforms._common import (
 )
 from cgw.platforms.base import Deployer
 from cgw.platforms.paloalto_panos import algorithms, status
-from cgw.platforms.paloalto_panos.options import MAX_NAME, PanosOptions
+from cgw.platforms.paloalto_panos.options import MAX_NAME, PanosOptions, router_root
 
 # Which IKE version a tunnel runs when AWS allows several, best first.
 IKE_VERSION_PREFERENCE = ("ikev2", "ikev1")
@@ -101,13 +101,6 @@ def panos_tunnel(view: TunnelView, index: int, release: tuple[int, int]) -> Pano
 def vpn_zone(device: Device, vpn: VpnConnection) -> str:
     """The zone the tunnel interfaces join: the configured one, or one named after the VPN."""
     return options_of(device, PanosOptions).vpn_zone or object_prefix(vpn)
-
-
-def router_root(options: PanosOptions) -> str:
-    """The configuration path of the router the tunnels and routes live in."""
-    if options.routing_engine == "advanced":
-        return f"network logical-router {options.router} vrf default"
-    return f"network virtual-router {options.router}"
 
 
 def render_context(device: Device, vpn: VpnConnection) -> dict[str, object]:

@@ -38,7 +38,7 @@ from cgw.platforms import _setform
 from cgw.platforms._common import object_prefix, options_of
 from cgw.platforms.base import Plan
 from cgw.platforms.paloalto_panos import rules
-from cgw.platforms.paloalto_panos.options import PanosOptions
+from cgw.platforms.paloalto_panos.options import PanosOptions, router_root
 from cgw.secrets import PROCESS_MASKER
 
 if TYPE_CHECKING:
@@ -99,7 +99,6 @@ class PanosScope:
 
     @classmethod
     def of(cls, device: Device, vpn: VpnConnection) -> PanosScope:
-        from cgw.platforms.paloalto_panos import router_root  # the package imports us
 
         options = options_of(device, PanosOptions)
         router = router_root(options)

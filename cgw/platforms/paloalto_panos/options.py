@@ -67,3 +67,10 @@ def _check_interface_address(value: object) -> str:
             f"local.wan_address must be like 203.0.113.10/24, got {value!r}"
         ) from None
     return value
+
+
+def router_root(options: PanosOptions) -> str:
+    """The configuration path of the router the tunnels and routes live in."""
+    if options.routing_engine == "advanced":
+        return f"network logical-router {options.router} vrf default"
+    return f"network virtual-router {options.router}"
