@@ -68,6 +68,20 @@ HOSTS_HEADER = """\
 """
 
 
+def platform_option_lines(platform: Platform) -> str:
+    """The platform's own `local:` keys, commented out with their defaults (its options model)."""
+    import dataclasses
+
+    defaults = platform.options()
+    lines = []
+    for field in dataclasses.fields(defaults):
+        value = getattr(defaults, field.name)
+        lines.append(f"    # {field.name}: {value if value is not None else ''}".rstrip() + "\n")
+    if lines:
+        lines.insert(0, f"    # {platform.name}'s own settings (defaults shown):\n")
+    return "".join(lines)
+
+
 def starter_inventory(platforms: Mapping[str, Platform]) -> dict[str, str]:
     """File name → text of a starter inventory with one example device per platform."""
     names = sorted(platforms)
@@ -80,7 +94,7 @@ def starter_inventory(platforms: Mapping[str, Platform]) -> dict[str, str]:
             f"  platform: {name}\n"
             "  local:\n"
             f"    wan_interface: {platform.default_wan_interface}\n"
-            "    tunnel_numbers: [1, 2]\n"
+            "    tunnel_numbers: [1, 2]\n" + platform_option_lines(platform)
         )
         selector = (
             "    vpn_id: vpn-0123456789abcdef0\n"
