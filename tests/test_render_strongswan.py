@@ -44,11 +44,7 @@ from tests.render_cases import local_settings
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 AWS_SAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "reference"
-    / "aws"
-    / "strongswan_ubuntu1604_aws_generated.txt"
+    Path(__file__).parent / "data" / "aws_samples" / "strongswan_ubuntu1604_aws_generated.txt"
 )
 PSKS = ("Tunnel1Secret.abcXYZ_42", "Tunnel2Secret.defUVW_77")
 
