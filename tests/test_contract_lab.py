@@ -28,6 +28,21 @@ from cgw.lab.routers import SimRouter
 
 PLATFORMS = served_platforms()
 MAX_CUTS = 400
+# A session of up to this many lines is cut at every line; a longer one (FortiOS, PAN-OS push
+# 100+ lines and each cut costs two SSH sessions) at its first and last lines and evenly between.
+EVERY_LINE_UP_TO = 80
+EDGE_CUTS = 12
+MIDDLE_CUTS = 24
+
+
+def cut_points(total: int) -> list[int]:
+    """Where to cut a session of `total` lines (1-based); the last cut lets the push finish."""
+    if total <= EVERY_LINE_UP_TO:
+        return list(range(1, total + 2))
+    step = (total - 2 * EDGE_CUTS) / (MIDDLE_CUTS + 1)
+    middle = {EDGE_CUTS + round(step * (i + 1)) for i in range(MIDDLE_CUTS)}
+    edges = {*range(1, EDGE_CUTS + 1), *range(total - EDGE_CUTS + 1, total + 2)}
+    return sorted(edges | middle)
 
 
 @dataclass
@@ -85,15 +100,25 @@ def test_push_brings_the_device_to_intended_and_a_second_plan_is_empty(bench: Be
     assert status.overall == "UP", [t.reason for t in status.tunnels]
 
 
+def test_cut_points_cover_short_sessions_whole_and_long_ones_at_both_ends() -> None:
+    assert cut_points(5) == [1, 2, 3, 4, 5, 6]
+    long = cut_points(300)
+    assert long[:EDGE_CUTS] == list(range(1, EDGE_CUTS + 1)) and long[-1] == 301
+    assert len(long) <= 2 * EDGE_CUTS + MIDDLE_CUTS + 1
+
+
+@pytest.mark.timeout(900)
 def test_a_drop_at_every_line_leaves_old_or_new(bench: Bench) -> None:
     router = bench.router
     old: Mapping[str, str] = dict(router.saved_files())
+    before = router.context.lines_received
     push_once(bench)
+    total = router.context.lines_received - before
     new = dict(router.saved_files())
     assert new != old
     deployer = get_platform(bench.job.device.platform).deployer
     outcomes: list[str] = []
-    for cut in range(1, MAX_CUTS):
+    for cut in [*cut_points(total), *range(total + 2, MAX_CUTS)]:
         router.reset(old)
         opened_at = router.context.lines_received
         finished = False
