@@ -86,9 +86,20 @@ def plan_change(
     device: Device,
     vpn: VpnConnection,
     intended: RenderedConfig,
+    *,
+    prune: bool = False,
 ) -> Plan:
-    """The change from a running configuration, read from the device now or saved earlier."""
-    return deployer.plan(deployer.owned(running, device, vpn), intended, device, vpn)
+    """The change from a running configuration, read from the device now or saved earlier.
+
+    With `prune`, what cgw created for other VPNs (objects named `aws-vpn-…`, or described so)
+    is owned too, so the plan removes it; nothing else ever is.
+    """
+    owned = (
+        deployer.owned(running, device, vpn, prune=True)
+        if prune
+        else deployer.owned(running, device, vpn)
+    )
+    return deployer.plan(owned, intended, device, vpn)
 
 
 def push_plan(

@@ -521,6 +521,22 @@ def _connect(
         raise DeviceError(f"{where}: SSH session failed: {describe(cause, masker)}") from None
 
 
+class ChannelLost(DeviceError):
+    """The connection went away while cgw waited for an answer; `output` is what had arrived."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+class NoAnswer(DeviceError):
+    """The device did not finish answering in time; `output` is what had arrived."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
 class Channel:
     """The raw CLI channel of an open session, for a transaction that must pace itself.
 
@@ -552,8 +568,9 @@ class Channel:
             return False
         return not bool(getattr(channel, "eof_received", False))
 
-    def lost(self, what: str) -> DeviceError:
-        return DeviceError(f"device {self.device.name}: connection lost while sending {what}")
+    def lost(self, what: str, output: str = "") -> ChannelLost:
+        message = f"device {self.device.name}: connection lost while sending {what}"
+        return ChannelLost(message, output)
 
     def write(self, text: str, what: str) -> None:
         """Send `text` as it is; `what` says in error messages what it was (already masked)."""
@@ -578,18 +595,19 @@ class Channel:
             try:
                 chunk = str(self.connection.read_channel())
             except Exception:
-                raise self.lost(what) from None
+                raise self.lost(what, output) from None
             if chunk:
                 output += chunk
                 if done(output):
                     return output
                 continue
             if not self.alive():
-                raise self.lost(what)
+                raise self.lost(what, output)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DeviceError(
-                    f"device {self.device.name}: no answer within {timeout_s:g} s after {what}"
+                raise NoAnswer(
+                    f"device {self.device.name}: no answer within {timeout_s:g} s after {what}",
+                    output,
                 )
             _wait_readable(channel, min(remaining, MAX_WAIT_S))
 

@@ -42,6 +42,8 @@ class DeviceJob:
 
     device: Device
     vpn: VpnConnection
+    # --prune: also remove what cgw created on this device for VPNs it no longer terminates.
+    prune: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class Resolved:
     jobs: list[DeviceJob]
     failures: dict[str, str]  # device name → why its VPN could not be resolved
     names: tuple[str, ...] = ()  # every device asked for, in order
+
+    def pruning(self, prune: bool) -> Resolved:
+        """The same devices, planned with --prune when `prune`."""
+        if not prune:
+            return self
+        return replace(self, jobs=[replace(job, prune=True) for job in self.jobs])
 
 
 def resolve_jobs(
@@ -278,7 +286,7 @@ def plan_running(job: DeviceJob, running: DeviceConfig) -> Plan:
 
     deployer = get_platform(job.device.platform).deployer
     intended = intended_config(job)
-    return plan_change(deployer, running, job.device, job.vpn, intended)
+    return plan_change(deployer, running, job.device, job.vpn, intended, prune=job.prune)
 
 
 def plan_device(job: DeviceJob, ssh: SshOptions) -> Plan:

@@ -126,13 +126,19 @@ def saved_plans(
     " `show running-config` / `show configuration | display set` file, or a host's files as a"
     " folder or tar archive (paths below it as on the host). One device.",
 )
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove what cgw created on the device for VPNs it no longer terminates"
+    " (objects named aws-vpn-…); nothing else is ever removed.",
+)
 @pass_options
-def command(options: Options, selection: Selection, saved_path: Path | None) -> int:
+def command(options: Options, selection: Selection, saved_path: Path | None, prune: bool) -> int:
     """Dry run: show exactly what push would change. Exit 0 in sync, 2 changes pending, 1 error."""
     from cgw.fleet import StopSignal
 
     saved = None if saved_path is None else saved_running_config(saved_path, selection)
-    resolved = selection.resolve(options)
+    resolved = selection.resolve(options).pruning(prune)
     stop = StopSignal()
     with stop.catching_sigint():
         return _diff(resolved, selection, stop, saved)

@@ -52,6 +52,9 @@ _DEVICE_STATE = {
               help="Seconds to wait for both tunnels UP after the change.")  # fmt: skip
 @click.option("--rollback-on-down", is_flag=True,
               help="Restore the backup when the tunnels are not UP after the change.")  # fmt: skip
+@click.option("--prune", is_flag=True,
+              help="Also remove what cgw created on the device for VPNs it no longer"
+                   " terminates (aws-vpn-… objects); nothing else is ever removed.")  # fmt: skip
 @pass_options
 def command(
     options: Options,
@@ -60,6 +63,7 @@ def command(
     no_verify: bool,
     verify_timeout: float,
     rollback_on_down: bool,
+    prune: bool,
 ) -> int:
     """Back up, apply only the needed lines, verify, confirm or roll back. Idempotent.
 
@@ -79,7 +83,7 @@ def command(
         raise CgwError(
             "push needs --yes when there is no terminal to ask on (review with cgw diff)"
         )
-    resolved = selection.resolve(options)
+    resolved = selection.resolve(options).pruning(prune)
     as_json = selection.as_json
     out = printer()
     ssh = selection.ssh()

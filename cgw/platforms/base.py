@@ -184,8 +184,14 @@ class Deployer(Protocol):
         """What the device runs now (CLI: one `running-config` file; hosts: cgw's files)."""
         ...
 
-    def owned(self, running: DeviceConfig, device: Device, vpn: VpnConnection) -> DeviceConfig:
-        """Only what cgw owns for this VPN: objects named after it, its tunnels and neighbours."""
+    def owned(
+        self, running: DeviceConfig, device: Device, vpn: VpnConnection, *, prune: bool = False
+    ) -> DeviceConfig:
+        """Only what cgw owns for this VPN: objects named after it, its tunnels and neighbours.
+
+        `prune`: also what cgw created for any other VPN, so the plan removes it (--prune);
+        a platform that cannot tell raises CgwError saying so.
+        """
         ...
 
     def plan(

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
 from hier_config import WorkflowRemediation, get_hconfig
 from hier_config.models import IdempotentCommandsRule, MatchRule, OrderingRule
@@ -43,9 +43,8 @@ from cgw.platforms.juniper_junos.release import JunosRelease, private_commit_con
 from cgw.platforms.juniper_junos.secret9 import NINE_MAGIC, NineDecodeError, decode_nine
 from cgw.platforms.juniper_junos.syntax import logical_interface
 from cgw.secrets import PROCESS_MASKER
-
-if TYPE_CHECKING:
-    from cgw.session import Session
+from cgw.session import Channel, ChannelLost, Session
+from cgw.session import NoAnswer as SessionNoAnswer
 
 SHOW_SET: Final = "show configuration | display set"
 # Minutes the router waits for `commit` before rolling back on its own (simulated time in the lab).
@@ -58,7 +57,6 @@ CONFIRM_MARGIN_S: Final = 30.0
 BLOCK_LINES: Final = 20
 # The value shown in place of a device key that differs from the intended one.
 DEVICE_KEY: Final = "<psk:on-device>"
-POLL_S: Final = 0.01
 
 # ------------------------------------------------------------------ text helpers
 KEY_LINE: Final = re.compile(
@@ -439,40 +437,29 @@ class JunosCli:
 
         `until`: a regex that also ends the last line's answer (a question such as `[yes,no]`).
         """
-        connection = self.session.connection
-        prompt = re.compile(rf"{re.escape(connection.base_prompt)}[>#]")
-        try:
-            connection.read_channel()  # anything left over belongs to no line of ours
-            connection.write_channel("".join(f"{line}\n" for line in lines))
-        except Exception:
-            raise self._lost(lines, 0) from None
-        buffer = ""
-        limit = self.timeout_s if timeout_s is None else timeout_s
-        deadline = time.monotonic() + limit
-        while len(prompt.findall(buffer)) < len(lines):
-            done = len(prompt.findall(buffer))
-            if until is not None and done == len(lines) - 1 and re.search(until, buffer):
-                break
-            chunk = self._read(lines, buffer, prompt)
-            if not chunk:
-                if time.monotonic() > deadline:
-                    raise NoAnswer(
-                        f"{self.where}: no prompt within {limit:g} s after `{mask(lines[done])}`"
-                    )
-                time.sleep(POLL_S)
-            buffer += chunk
-        return [s.replace("\r", "") for s in prompt.split(buffer)[: len(lines)]]
+        channel = Channel(self.session)
+        prompt = re.compile(rf"{re.escape(channel.base_prompt)}[>#]")
+        count = len(lines)
 
-    def _read(self, lines: Sequence[str], buffer: str, prompt: re.Pattern[str]) -> str:
-        connection = self.session.connection
+        def answered(buffer: str) -> bool:
+            done = len(prompt.findall(buffer))
+            if until is not None and done == count - 1 and re.search(until, buffer):
+                return True
+            return done >= count
+
+        limit = self.timeout_s if timeout_s is None else timeout_s
+        channel.drain()  # anything left over belongs to no line of ours
+        text = "".join(f"{line}\n" for line in lines)
         try:
-            chunk = str(connection.read_channel())
-        except Exception:
-            chunk = ""
-        channel = connection.remote_conn
-        if not chunk and (channel is None or channel.closed or not _transport_active(channel)):
-            raise self._lost(lines, len(prompt.findall(buffer)))
-        return chunk
+            buffer = channel.exchange(text, answered, f"`{mask(lines[0])}`", limit)
+        except ChannelLost as error:
+            raise self._lost(lines, len(prompt.findall(error.output))) from None
+        except SessionNoAnswer as error:
+            done = min(len(prompt.findall(error.output)), count - 1)
+            raise NoAnswer(
+                f"{self.where}: no prompt within {limit:g} s after `{mask(lines[done])}`"
+            ) from None
+        return [s.replace("\r", "") for s in prompt.split(buffer)[:count]]
 
     def _lost(self, lines: Sequence[str], answered: int) -> DeviceError:
         at = f" at `{mask(lines[answered])}`" if answered < len(lines) else ""
@@ -505,11 +492,6 @@ class JunosCli:
 
     def candidate(self) -> list[str]:
         return set_lines(self.run("show | display set"))
-
-
-def _transport_active(channel: object) -> bool:
-    transport = getattr(channel, "get_transport", lambda: None)()
-    return bool(transport is not None and transport.is_active())
 
 
 def _same_config(a: str, b: str) -> bool:
@@ -724,12 +706,29 @@ class JunosDeployer:
     def running_text(self, session: Session) -> str:
         return "".join(f"{line}\n" for line in set_lines(session.send_command(SHOW_SET)))
 
-    def owned(self, running: DeviceConfig, device: Device, vpn: VpnConnection) -> DeviceConfig:
-        """The statements cgw owns or shares for `vpn` (and reads: host-inbound), device order."""
+    def owned(
+        self, running: DeviceConfig, device: Device, vpn: VpnConnection, *, prune: bool = False
+    ) -> DeviceConfig:
+        """The statements cgw owns or shares for `vpn` (and reads: host-inbound), device order.
+
+        With `prune`, also every statement of a cgw-named object of another VPN (what
+        `prune_plan` would delete), so the plan removes it.
+        """
         lines = set_lines(running.text)
         scope = JunosScope.of(device, vpn, lines)
-        text = "".join(f"{line}\n" for line in lines if scope.in_scope(line))
+        stale = set(self._stale_lines(lines, device, {vpn.id})) if prune else set()
+        text = "".join(f"{line}\n" for line in lines if scope.in_scope(line) or line in stale)
         return DeviceConfig.cli(device.name, device.platform, text)
+
+    def _stale_lines(
+        self, lines: Sequence[str], device: Device, keep_vpn_ids: Iterable[str]
+    ) -> list[str]:
+        """Every statement of a cgw-named object of a VPN not in `keep_vpn_ids`."""
+        owned: list[str] = []
+        for vpn_id in sorted(cgw_vpn_ids(lines) - set(keep_vpn_ids)):
+            scope = JunosScope.named(f"aws-{vpn_id}", device, lines)
+            owned += [line for line in lines if scope.owns(_path(line)) and line not in owned]
+        return owned
 
     def plan(
         self, owned: DeviceConfig, intended: RenderedConfig, device: Device, vpn: VpnConnection
@@ -747,10 +746,7 @@ class JunosDeployer:
         """
         lines = set_lines(running_config.text)
         stale = sorted(cgw_vpn_ids(lines) - set(keep_vpn_ids))
-        owned: list[str] = []
-        for vpn_id in stale:
-            scope = JunosScope.named(f"aws-{vpn_id}", device, lines)
-            owned += [line for line in lines if scope.owns(_path(line)) and line not in owned]
+        owned = self._stale_lines(lines, device, keep_vpn_ids)
         deletes = shape_deletes([f"delete {_path(line)}" for line in owned], ())
         return Plan(
             device=device.name,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Final, Literal
 
-from cgw.errors import DeviceError, RenderError
+from cgw.errors import CgwError, DeviceError, RenderError
 from cgw.model import Device, DeviceConfig, RenderedConfig, VpnConnection
 from cgw.platforms import _setform
 from cgw.platforms._common import object_prefix, options_of
@@ -468,8 +468,15 @@ class PanosDeployer:
         text = "".join(f"{line}\n" for line in _setform.set_lines(PanosCli(session).running_text()))
         return DeviceConfig.cli(device.name, device.platform, text)
 
-    def owned(self, running: DeviceConfig, device: Device, vpn: VpnConnection) -> DeviceConfig:
+    def owned(
+        self, running: DeviceConfig, device: Device, vpn: VpnConnection, *, prune: bool = False
+    ) -> DeviceConfig:
         """The statements cgw owns or shares for `vpn`, in the device's order."""
+        if prune:
+            raise CgwError(
+                f"{device.name}: --prune is not available for PAN-OS yet; remove an old VPN's"
+                " aws-vpn-… objects by hand"
+            )
         scope = PanosScope.of(device, vpn)
         text = "".join(f"{line}\n" for line in statements(running.text) if scope.in_scope(line))
         return DeviceConfig.cli(device.name, device.platform, text)

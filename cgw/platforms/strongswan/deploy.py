@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fnmatch
 import hashlib
 import posixpath
 import re
 import shlex
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
 from cgw.errors import DeviceError, ParseError
 from cgw.model import Device, DeviceConfig, DeviceFile, RenderedConfig, VpnConnection
@@ -37,9 +37,7 @@ from cgw.platforms._common import object_prefix
 from cgw.platforms.base import FileChange, Plan
 from cgw.platforms.strongswan.layout import host_files
 from cgw.secrets import Masker
-
-if TYPE_CHECKING:
-    from cgw.session import Session
+from cgw.session import Channel, Session
 
 # Every file cgw may own on a host, whatever the VPN: `read_running` lists these globs.
 CGW_FILE_PATTERNS: Final = (
@@ -59,7 +57,6 @@ FRR_REMOVAL_SUFFIX: Final = ".cgw-remove"
 CHUNK_CHARS: Final = 300
 # Longest line cgw composes where it can choose (netmiko's pty is 511 columns wide).
 LINE_CHARS: Final = 400
-READ_INTERVAL_S: Final = 0.01
 
 FILE_MARK: Final = "@@cgw-file"
 MISSING_MARK: Final = "@@cgw-missing"
@@ -245,41 +242,16 @@ def send_lines(session: Session, lines: Sequence[str], read_timeout_s: float = 6
 
     One round trip for many lines. The status marker is part of the last line, and its `$?`
     never matches `\\d+` in the echo, so only the shell's answer ends the read; a connection
-    that goes away ends it at once (netmiko would wait out its read timeout).
+    that goes away ends it at once (netmiko would wait out its read timeout). The output may
+    hold staged secrets: errors name the failure, never the data.
     """
-    connection = session.connection
     *first, last = lines
     text = "".join(f"{line}\n" for line in [*first, f"{last}; echo {STATUS_MARK} $?"])
-    prompt = re.escape(str(connection.base_prompt))
-    done = re.compile(rf"{STATUS_MARK} \d+\s*\n[^\n]*{prompt}")
-    try:
-        connection.write_channel(text)
-        output = ""
-        deadline = time.monotonic() + read_timeout_s
-        while not done.search(output):
-            if not _alive(connection):
-                raise DeviceError(f"{session.device.name}: the SSH connection was lost")
-            if time.monotonic() > deadline:
-                raise DeviceError(f"{session.device.name}: no answer within {read_timeout_s:g} s")
-            time.sleep(READ_INTERVAL_S)
-            output += connection.read_channel()
-    except DeviceError:
-        raise
-    except Exception as error:
-        # The output may hold staged secrets: name the failure, never the data.
-        raise DeviceError(
-            f"{session.device.name}: the SSH session failed: {type(error).__name__}"
-        ) from None
+    channel = Channel(session)
+    done = re.compile(rf"{STATUS_MARK} \d+\s*\n[^\n]*{re.escape(channel.base_prompt)}")
+    what = f"{len(lines)} shell line(s)"
+    output = channel.exchange(text, lambda out: bool(done.search(out)), what, read_timeout_s)
     return output.replace("\r", "")
-
-
-def _alive(connection: Any) -> bool:
-    """Whether netmiko's channel can still carry an answer."""
-    channel = connection.remote_conn
-    transport = channel.get_transport() if channel is not None else None
-    if channel is None or transport is None or not transport.is_active():
-        return False
-    return not channel.closed and not channel.eof_received
 
 
 def run(session: Session, command: str) -> str:
@@ -632,16 +604,30 @@ class StrongswanDeployer:
         files = read_paths(session, list_cgw_files(session, self.root), self.root)
         return host_config(session.device, files)
 
-    def owned(self, running: DeviceConfig, device: Device, vpn: VpnConnection) -> DeviceConfig:
-        """Only this VPN's files; those the host lacks have no content."""
-        return host_config(device, {path: running.get(path) for path in managed_files(device, vpn)})
+    def owned(
+        self, running: DeviceConfig, device: Device, vpn: VpnConnection, *, prune: bool = False
+    ) -> DeviceConfig:
+        """Only this VPN's files; those the host lacks have no content.
+
+        With `prune`, every other cgw file on the host too (another VPN's: its path names it),
+        so the plan removes them.
+        """
+        paths = set(managed_files(device, vpn))
+        if prune:  # only files cgw writes (its name patterns), whatever else a saved copy holds
+            paths |= {
+                f.path
+                for f in running.files
+                if f.content is not None
+                and any(fnmatch.fnmatchcase(f.path, p) for p in CGW_FILE_PATTERNS)
+            }
+        return host_config(device, {path: running.get(path) for path in sorted(paths)})
 
     def plan(
         self, owned: DeviceConfig, intended: RenderedConfig, device: Device, vpn: VpnConnection
     ) -> Plan:
         """A FileChange per file whose content differs; a stale FRR fragment is removed."""
         current = owned.as_dict()
-        target: HostFiles = {path: None for path in managed_files(device, vpn)}
+        target: HostFiles = {path: None for path in {*managed_files(device, vpn), *current}}
         target.update({f.path: f.content for f in intended.files})
         modes = {f.path: f.mode for f in intended.files}
         changes = tuple(
