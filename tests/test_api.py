@@ -93,10 +93,5 @@ def test_readme_nornir_example_provisions_the_lab(lab: SimLab, tmp_path: Path) -
         timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(
-        re.findall(r"^(branch-\d+): (?:applied|no change needed)", done.stdout, re.M)
-    ) == [
-        "branch-01",
-        "branch-02",
-        "branch-03",
-    ]
+    finished = re.findall(r"^(branch-\d+): (?:applied|no change needed)", done.stdout, re.M)
+    assert sorted(finished) == sorted(devices)  # every lab router
