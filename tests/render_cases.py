@@ -7,6 +7,8 @@ from dataclasses import fields, replace
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
 
+import yaml
+
 from cgw.model import (
     ENCRYPTION_ALGORITHMS,
     INTEGRITY_ALGORITHMS,
@@ -91,7 +93,7 @@ AWS_SAMPLE_CGW_ASN = 65000
 
 
 def aws_sample_vpn() -> VpnConnection:
-    """The VPN connection AWS's Cisco and Junos sample configurations were generated for."""
+    """The VPN connection AWS's sample configurations (tests/data/aws_samples) were made for."""
     phase1 = proposal(("AES128",), ("SHA1",), (2,), 28800, 1)
     phase2 = proposal(("AES128",), ("SHA1",), (2,), 3600, 2)
     bgp = BgpPeering(aws_asn=7224, cgw_asn=AWS_SAMPLE_CGW_ASN, hold_time_s=30)
@@ -257,6 +259,14 @@ def branch_04() -> VpnConnection:
     )
 
 
+def golden_releases(platform: str) -> dict[str, str]:
+    """Case → the software release a platform's golden case renders for (its releases.yaml)."""
+    path = Path(__file__).parent / "data" / "golden" / platform / "releases.yaml"
+    if not path.exists():
+        return {}
+    return {str(k): str(v) for k, v in (yaml.safe_load(path.read_text()) or {}).items()}
+
+
 def golden_cases(platform: str, wan: str | None = None) -> dict[str, tuple[Device, VpnConnection]]:
     """Golden name -> (device, vpn) for one platform (its usual WAN port unless `wan`)."""
     lan = {
@@ -291,11 +301,11 @@ def golden_cases(platform: str, wan: str | None = None) -> dict[str, tuple[Devic
             branch_02(),
         ),
         "branch-04": (
-            # The legacy IKEv1/group 2 branch: on Cisco a classic IOS 15.9 router, which still
-            # accepts group 2 (IOS XE 17.11+ refuses it, FN72510).
+            # The legacy IKEv1/group 2 branch: the release a platform renders it for, if any,
+            # is data (tests/data/golden/<platform>/releases.yaml).
             replace(
                 device("branch-04", platform, "203.0.113.14", wan, static_routes=(VPC_CIDR,)),
-                release="15.9(3)M4" if platform.startswith("cisco") else None,
+                release=golden_releases(platform).get("branch-04"),
             ),
             branch_04(),
         ),

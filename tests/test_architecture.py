@@ -16,7 +16,15 @@ PACKAGE = Path(cgw.__file__).parent
 # Modules that must work for every vendor alike: they may not name one.
 VENDOR_NEUTRAL = ("model.py", "inventory.py", "workflow.py", "verify.py", "fleet.py")
 # The test harness outside per-vendor test modules and tests/data.
-VENDOR_NEUTRAL_TESTS = ("conftest.py", "test_architecture.py", "test_contract.py")
+VENDOR_NEUTRAL_TESTS = (
+    "conftest.py",
+    "render_cases.py",
+    "envelope.py",
+    "test_architecture.py",
+    "test_contract.py",
+    "test_contract_lab.py",
+    "test_plugin_platform.py",
+)
 
 
 def module_name(path: Path) -> str:
