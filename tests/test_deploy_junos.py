@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from render_cases import golden_cases, owned_text, plan_text
+from render_cases import golden_cases, owned_text, plan_text, with_local
 
 from cgw.errors import DeviceError, InventoryError, RenderError
 from cgw.lab.routers import SimClock, SimRouter, start_router
@@ -872,14 +872,13 @@ REAL_NAMES = sorted(p.stem for p in REAL_CONFIGS.glob("*.set"))
 
 def real_device(name: str, device: Device) -> Device:
     wan, untrust, trust = next(v for k, v in REAL_LOCAL.items() if name.startswith(k))
-    local = replace(
-        device.local,
+    return with_local(
+        device,
         wan_interface=wan,
         untrust_zone=untrust,
         trust_zone=trust,
         tunnel_numbers=(10, 11),  # st0.0/st0.1 are the configurations' own tunnels
     )
-    return replace(device, local=local)
 
 
 def test_there_are_eight_real_configurations_with_sources() -> None:
