@@ -21,7 +21,7 @@ from cgw.lab.routers import SimRouter, start_router
 from cgw.lab.routers.ios import DEFAULT_IOS_CONFIG, IosState
 from cgw.lab.routers.ios_profiles import PROFILES
 from cgw.lab.routers.iosconfig import IosConfig
-from cgw.model import Credentials, Device, ParsedStatus, VpnConnection
+from cgw.model import Credentials, Device, DeviceConfig, ParsedStatus, VpnConnection
 from cgw.platforms.cisco_ios import bgp_network, psk_fingerprint, rules
 from cgw.platforms.cisco_ios.deploy import (
     DEPLOYER,
@@ -724,7 +724,7 @@ def test_recover_never_fires_another_admins_pending_revert_timer(
     arm_foreign_revert_timer(router, device, tmp_path)
     during = router.running_config()
     with connect(device, tmp_path) as session, pytest.raises(DeviceError, match="not cgw's"):
-        DEPLOYER.recover(session, device, backup)
+        DEPLOYER.recover(session, device, DeviceConfig.cli(device.name, device.platform, backup))
     assert router.running_config() == during and ios(router).revert_timer is not None
 
 
