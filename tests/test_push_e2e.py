@@ -242,6 +242,7 @@ def test_verify_watch_prints_changes_until_interrupted(sim_lab: SimLab) -> None:
     """`verify --watch`: a table first, then only what changed; Ctrl-C ends it with the last
     round's exit code."""
     import signal
+    import threading
     import time
 
     import boto3
@@ -256,16 +257,31 @@ def test_verify_watch_prints_changes_until_interrupted(sim_lab: SimLab) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, **sim_lab.env},
     )  # fmt: skip
+    seen: list[str] = []
+    reader = threading.Thread(
+        target=lambda: seen.extend(iter(watcher.stdout.readline, "")) if watcher.stdout else None,
+        daemon=True,
+    )
+    reader.start()
+
+    def wait_for(text: str, timeout_s: float = 90) -> None:
+        # Each round takes as long as the machine needs: wait for what it prints, not a clock.
+        deadline = time.monotonic() + timeout_s
+        while text not in "".join(seen) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
     try:
-        time.sleep(6)
+        wait_for("UP")  # the first round's table, with both tunnels up
         with lab_environment(sim_lab):
             boto3.client("ec2").modify_vpn_tunnel_options(
                 VpnConnectionId=vpn_id, VpnTunnelOutsideIpAddress=outside_ip,
                 TunnelOptions={"PreSharedKey": "Watch.rotated_key_2"},
             )  # fmt: skip
-        time.sleep(6)
+        wait_for("UP → DEGRADED")
         watcher.send_signal(signal.SIGINT)
-        stdout, stderr = watcher.communicate(timeout=60)
+        _, stderr = watcher.communicate(timeout=60)
+        reader.join(timeout=10)
+        stdout = "".join(seen)
     finally:
         if watcher.poll() is None:
             watcher.kill()
