@@ -272,6 +272,8 @@ def test_library_debug_logs_never_carry_a_secret(
     sshd: SshdLab, trusted: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    for library in ("netmiko", "paramiko"):  # whatever an earlier in-process main() set
+        caplog.set_level(logging.DEBUG, logger=library)
     with open_session(
         lab_device(sshd), "linux", known_hosts=trusted, masker=Masker({"psk:tunnel1": PSK})
     ) as session:
