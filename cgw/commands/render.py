@@ -38,6 +38,7 @@ AD_HOC_DEVICE = "adhoc"
 @click.option("--tunnel-numbers", default="1,2", show_default=True, help="Ad hoc: two numbers.")
 @click.option("--advertise", multiple=True, help="Ad hoc: a prefix to announce over BGP.")
 @click.option("--static-route", multiple=True, help="Ad hoc: a VPC prefix (static routing).")
+@click.option("--release", help="Ad hoc: the software release to render for [current releases].")
 @pass_options
 def command(
     options: Options,
@@ -55,6 +56,7 @@ def command(
     tunnel_numbers: str,
     advertise: tuple[str, ...],
     static_route: tuple[str, ...],
+    release: str | None,
 ) -> int:
     """Render device configs from AWS's parameters and the inventory.
 
@@ -63,8 +65,11 @@ def command(
     cgw render --all -o out/             write out/<device>.cfg, mode 0600
     cgw render --vpn vpn-0abc --platform cisco_xe --wan-interface Gi0/0/0
     """
+    from dataclasses import replace
+
     from cgw.aws import AwsContext, check_vpn_id
     from cgw.inventory import load_inventory
+    from cgw.model import check_release
     from cgw.output import result_item
     from cgw.workflow import intended_config, job_problems, resolve_jobs
 
@@ -85,6 +90,8 @@ def command(
             advertise,
             static_route,
         )
+        if release is not None:
+            device = replace(device, release=check_release(release, "--release"))
         chosen = [device]
     else:
         chosen = load_inventory(options.inventory).select(devices, group, everything)
