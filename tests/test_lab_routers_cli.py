@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cgw.lab.router_lab import served_platforms
+
 CGW = [sys.executable, "-m", "cgw"]
 
 
@@ -102,12 +104,7 @@ def test_lab_routers_then_diff_push_verify_diff_by_hand(
         assert oct(Path(printed["CGW_KNOWN_HOSTS"]).stat().st_mode & 0o777) == "0o600"
         hosts = yaml.safe_load((inventory / "hosts.yaml").read_text())
         # One router per platform a simulator serves.
-        assert sorted(h["platform"] for h in hosts.values()) == [
-            "cisco_ios",
-            "cisco_xe",
-            "juniper_junos",
-            "strongswan",
-        ]
+        assert sorted(h["platform"] for h in hosts.values()) == list(served_platforms())
         shell = {**env, **printed}
         steps = [
             (["diff", "--all"], 2),
