@@ -17,16 +17,16 @@ TYPE7_TOKEN: Final = re.compile(r"\b(?:0\d|1[0-5])(?:[0-9A-Fa-f]{2}){4,}\b")
 
 # Junos `$9$`: a reversible obfuscation over a 65-character alphabet in four families.
 NINE_MAGIC: Final = "$9$"
-_NINE_FAMILIES: Final = (
+NINE_FAMILIES: Final = (
     "QzF3n6/9CAtpu0O",
     "B1IREhcSyrleKvMW8LXx",
     "7N-dVbwsY2g4oaJZGUDj",
     "iHkq.mPf5T",
 )
-_NINE_ALPHABET: Final = "".join(_NINE_FAMILIES)
-_NINE_POSITION: Final = {c: i for i, c in enumerate(_NINE_ALPHABET)}
-_NINE_PADDING: Final = {c: 3 - i for i, family in enumerate(_NINE_FAMILIES) for c in family}
-_NINE_WEIGHTS: Final = (
+NINE_ALPHABET: Final = "".join(NINE_FAMILIES)
+NINE_POSITION: Final = {c: i for i, c in enumerate(NINE_ALPHABET)}
+NINE_PADDING: Final = {c: 3 - i for i, family in enumerate(NINE_FAMILIES) for c in family}
+NINE_WEIGHTS: Final = (
     (1, 4, 32),
     (1, 16, 32),
     (1, 8, 32),
@@ -35,7 +35,7 @@ _NINE_WEIGHTS: Final = (
     (1, 4, 16, 128),
     (1, 32, 64),
 )
-NINE_TOKEN: Final = re.compile(r"\$9\$[" + re.escape(_NINE_ALPHABET) + r"]+")
+NINE_TOKEN: Final = re.compile(r"\$9\$[" + re.escape(NINE_ALPHABET) + r"]+")
 
 
 def base64_forms(value: str) -> tuple[str, ...]:
@@ -91,7 +91,7 @@ def nine_decode(secret: str) -> str | None:
         return None
     body = secret[len(NINE_MAGIC) :]
     salt, rest = body[0], body[1:]
-    padding = _NINE_PADDING.get(salt)
+    padding = NINE_PADDING.get(salt)
     if padding is None or len(rest) < padding:
         return None
     chars = rest[padding:]
@@ -99,15 +99,15 @@ def nine_decode(secret: str) -> str | None:
     decoded = []
     index = 0
     while chars:
-        weights = _NINE_WEIGHTS[index % len(_NINE_WEIGHTS)]
+        weights = NINE_WEIGHTS[index % len(NINE_WEIGHTS)]
         if len(chars) < len(weights):
             return None
         group, chars = chars[: len(weights)], chars[len(weights) :]
         total = 0
         for weight, char in zip(weights, group, strict=True):
-            if char not in _NINE_POSITION:
+            if char not in NINE_POSITION:
                 return None
-            gap = (_NINE_POSITION[char] - _NINE_POSITION[previous]) % len(_NINE_ALPHABET) - 1
+            gap = (NINE_POSITION[char] - NINE_POSITION[previous]) % len(NINE_ALPHABET) - 1
             total += gap * weight
             previous = char
         if not 0 <= total < 256:

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import random
-from typing import Final
 
 # Junos "$9$" secrets: a salt character, 0-3 random characters (how many depends on the salt's
 # family), then each byte as a few "gaps" between consecutive characters of a 65-character
 # alphabet, the gaps weighted by a cycle of seven weight tuples.
-NINE_MAGIC: Final = "$9$"
-NINE_FAMILIES: Final = (
-    "QzF3n6/9CAtpu0O",
-    "B1IREhcSyrleKvMW8LXx",
-    "7N-dVbwsY2g4oaJZGUDj",
-    "iHkq.mPf5T",
+from cgw.encodings import (  # one copy of the tables, shared with the masker
+    NINE_ALPHABET,
+    NINE_MAGIC,
+    NINE_PADDING,
+    NINE_POSITION,
+    NINE_WEIGHTS,
 )
-NINE_ALPHABET: Final = "".join(NINE_FAMILIES)
-NINE_POSITION: Final = {c: i for i, c in enumerate(NINE_ALPHABET)}
-NINE_PADDING: Final = {c: 3 - i for i, family in enumerate(NINE_FAMILIES) for c in family}
-NINE_WEIGHTS: Final = (
-    (1, 4, 32),
-    (1, 16, 32),
-    (1, 8, 32),
-    (1, 64),
-    (1, 32),
-    (1, 4, 16, 128),
-    (1, 32, 64),
-)
+
+__all__ = ["NINE_MAGIC", "NineDecodeError", "decode_nine", "encode_nine"]
 
 
 class NineDecodeError(ValueError):
